@@ -124,6 +124,30 @@ def _below_a_pipe_row(match: re.Match[str]) -> bool:
     return start > 0 and _PIPE_ROW_ABOVE.match(match.string[above:start]) is not None
 
 
+#: A setting's name as an environment or a `NAME<TAB>value` listing writes it (`DB_PASSWORD`).
+_SETTING_NAME = re.compile(r"[A-Z_][A-Z0-9_]{1,127}+")
+
+#: A column's name in capitals (`USER`, `VALUE`, `LAST_USED`).
+_CAPS_WORD = re.compile(r"[A-Z_]{1,64}+")
+
+
+def _settings_listed(names: list[str], lines: list[str]) -> bool:
+    """Whether a tab-separated block is a listing of settings, each line a name and its value
+    (`API_KEY<TAB>…` then `DB_PASSWORD<TAB>…`), not a table under a header: two cells a line,
+    the first of each a setting's name, the first line's second no column's name in capitals
+    (`PASSWORD<TAB>USER` heads a table). Each value is then the pair rule's, read after its own
+    name (`_tab_value`); as a header, the first line's name would take the names below it for
+    its column's cells, and leave their values."""
+    if len(names) != 2 or not _SETTING_NAME.fullmatch(names[0]) or _CAPS_WORD.fullmatch(names[1]):
+        return False
+    rows = [line.rstrip("\r") for line in lines if line.strip()]
+    return bool(rows) and all(
+        len(cells := _cells(row, "\t")) == 2
+        and _SETTING_NAME.fullmatch(row[cells[0][0] : cells[0][1]].strip()) is not None
+        for row in rows
+    )
+
+
 def table(match: re.Match[str]) -> str:
     """A table's rows with their secret columns replaced, while a row has as many cells as the
     header; the header and every other line stay. Unchanged when no header cell names a
@@ -137,6 +161,8 @@ def table(match: re.Match[str]) -> str:
     if not secret or any(LISTED_WHEN.fullmatch(name) for name in names):
         return match[0]
     lines = match["rows"].split("\n")
+    if delimiter == "\t" and _settings_listed(names, lines):
+        return match[0]
     for at, line in enumerate(lines):
         if not line.strip() or _RULE_LINE.fullmatch(line.rstrip("\r")):
             continue
