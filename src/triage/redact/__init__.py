@@ -283,9 +283,12 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - a secret field of a data class's or a map's toString
                                     (Config(password=a b, url=…), {db.password=a b, …}) and of
                                     Go's %+v struct (&{Host:db Password:a b User:app}), to the
-                                    next field or the closing bracket;
+                                    next field or the closing bracket (a field named as Go
+                                    names one: Password:Zq9 Xk7:pQ2v Host:db goes to Host);
                                   - PHP's print_r ([password] => …) and var_dump (["password"]=>
-                                    then string(n) "…");
+                                    then string(n) "…"); Symfony's VarDumper as HTML (Laravel's
+                                    dd(), Symfony's error page): a sf-dump-key or property span
+                                    naming a secret, then its sf-dump-str span's text;
                                   - a value a validator echoes under a secret field's name
                                     (pydantic's input_value=…, Spring Boot's Property:/Value:);
                                   - Terraform's plan: a secret's new value after "old" -> "…";
@@ -415,7 +418,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     secrets stays (secrets_count, SECRETS_DIR, tokens.input,
                                     secrets.provider, secretName);
                                   - a table's column whose header names a secret (TSV, CSV,
-                                    Markdown, psql, MySQL; raw or inside a JSON string), SQL's
+                                    Markdown, psql, MySQL; raw or inside a JSON string; lines
+                                    of NAME<TAB>value are a listing, each read by its name,
+                                    not a table under its first line), SQL's
                                     INSERT (…, password) VALUES (…, '…'), a parameter a log
                                     prints after a statement binding it by its place to such
                                     a column (VALUES (%s, ?), SET password = $1, the verb in
@@ -432,6 +437,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     $1 = 'X', datasource-proxy's Params:[(a,X)] (`binds`; placeholders
                                     counted from a CTE's WITH, skipping those in strings, comments, quoted
                                     names and jsonb operators);
+                                  - an Ansible Vault's encrypted lines after its
+                                    $ANSIBLE_VAULT;1.1;AES256 header (kept), under any name
+                                    or none, raw, indented, escaped in a JSON string;
                                   - a password known by its place: Oracle's user/pw@db,
                                     ldap* -w, plink -pw, psexec -p, Windows' /p: /pass: /RP
                                     and -p: -password: (winrs; a lone * stays), netdom's
@@ -552,6 +560,8 @@ decoded too far, a password's own `%2F` becomes a `/` that ends it.
 A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to printable text
 is redacted as that text; when that finds something, or the text is wholly a `user:password`
 pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
+A run that decodes to SASL PLAIN's login (`[identity]\\0user\\0password`, as SMTP's and
+IMAP's AUTH PLAIN send it) becomes `[REDACTED:password]` without the command before it.
 Base64 wrapped at one width over lines (76 columns, 64; a last line of 2 or 3 characters with
 its padding belongs to the run; its line breaks raw or escaped inside a JSON string, `\\n`) is
 decoded joined, and line by line when it does not decode joined; so is base64 whose `+`, `/` and `=` are percent-encoded, in its decoded token. Discord
