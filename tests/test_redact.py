@@ -214,6 +214,17 @@ CASES = [
     ("smtp_passphrase => 'open sesame'", "smtp_passphrase => '[REDACTED:password]'"),
     ("secret: see runbook", "secret: [REDACTED:password]"),  # a YAML line: to its end
     ("&{Host:db Password:hunter two}", "&{Host:db Password:[REDACTED:password]}"),  # Go's %+v
+    ("{Password:ab Xk7:cd Host:db}", "{Password:[REDACTED:password] Host:db}"),  # Go's %+v
+    # An Ansible Vault's hex lines; Symfony's VarDumper HTML; SASL PLAIN's login in base64.
+    (
+        "$ANSIBLE_VAULT;1.1;AES256\n6638643965323633\n3a4f",
+        "$ANSIBLE_VAULT;1.1;AES256\n[REDACTED:password]",
+    ),
+    (
+        '"<span class=sf-dump-key>password</span>" => "<span class=sf-dump-str>hunter2xy</span>"',
+        '"<span class=sf-dump-key>password</span>" => "<span class=sf-dump-str>[REDACTED:password]</span>"',
+    ),
+    ("sasl AGJvYgBodW50ZXIyeHl6 end", "sasl [REDACTED:password] end"),
     # Quoted values go whole, quotes kept; an unclosed quote still loses its first word.
     ('password="hunter2 with spaces" user=app', 'password="[REDACTED:password]" user=app'),
     # A quote never closed on its line (a log line cut short): the rest of the line goes.
