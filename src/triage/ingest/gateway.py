@@ -16,7 +16,7 @@ One request, in order (each step's refusal in brackets):
 
 1. Its head: at most 64 KiB (431); a Host that names a host and a target without a
    `#fragment` (400); the gateway not stopping (503); a sender not limited for the wrong
-   credentials it presented (429 with Retry-After, ingest/failures.py); an `Expect` other than
+   credentials it presented (429 with Retry-After, auth_limit.py); an `Expect` other than
    100-continue (417); no browser request made by another site's page (403: `Sec-Fetch-Site`
    `cross-site` or `same-site`, or an `Origin` without Fetch Metadata, `_cross_site`); the
    tokens read (503 when they cannot be); a source that has a token, in the tokens held or in
@@ -84,13 +84,13 @@ import structlog
 from aiohttp import web
 
 import triage.ingest.auth as auth
+from triage.auth_limit import GATEWAY, CredentialFailures
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.aborts import SENDER, SOURCE
 from triage.ingest.answers import Accepted, Answers, Handling
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.credentials import shown_names, without_tokens
-from triage.ingest.failures import CredentialFailures
 from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
 from triage.ingest.messages import messages_for, request_stamp
@@ -190,7 +190,7 @@ _MISFORMED = {
 }
 #: Where a request keeps its sender (`reader.sender`), for the credential checks.
 _WHO = web.RequestKey("triage_ingest_sender_key", str)
-#: A 429's error for a sender limited for its wrong credentials (ingest/failures.py).
+#: A 429's error for a sender limited for its wrong credentials (auth_limit.py).
 _AUTH_LIMITED = (
     "too many requests with a wrong credential from this address: none is compared until "
     "Retry-After has passed; check the sender's token"
@@ -464,7 +464,7 @@ class Gateway:
         #: Reads bodies within `limits`, holding each one's bytes until it is answered.
         self.bodies = BodyReader()
         #: Wrong credentials by sender: a sender presenting too many is limited (429).
-        self.failures = CredentialFailures(metrics, clock)
+        self.failures = CredentialFailures(GATEWAY, clock)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -666,9 +666,10 @@ class Gateway:
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
         # Before anything the tokens decide (a source that is off included): a sender that
-        # presented too many wrong credentials learns nothing more (ingest/failures.py).
+        # presented too many wrong credentials learns nothing more (auth_limit.py).
         wait_s = self.failures.limited(who, source)
         if wait_s is not None:
+            self.metrics.incr("IngestAuthLimited", source=source)
             raise Refused(429, "auth_limited", _AUTH_LIMITED, retry_after_s=wait_s)
         # Every Expect header and item counts: one the gateway does not meet beside
         # `100-continue` must not be read past; an empty one (`Expect:` blank) asks nothing.
@@ -998,7 +999,7 @@ class Gateway:
         tokens: auth.Tokens,
         matches: Callable[[tuple[bytes, ...]], bool],
     ) -> None:
-        """`_authorize`, and the request's sender proven once it passes (ingest/failures.py)."""
+        """`_authorize`, and the request's sender proven once it passes (auth_limit.py)."""
         await self._authorize(source, tokens, matches)
         self.failures.succeeded(request[_WHO], source)
 

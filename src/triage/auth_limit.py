@@ -1,27 +1,31 @@
 """Wrong credentials, counted by sender, so that a token cannot be guessed online at the speed
-the gateway answers (a few hundred a second from one client).
+a port answers (a few hundred a second from one client): the webhook gateway's source tokens
+and the operators' TRIAGE_API_TOKEN alike.
 
-A sender is its address as `reader.sender` keys it: the trusted proxy's `X-Forwarded-For`
-entry behind `TRIAGE_INGEST_TRUSTED_PROXY_HOPS`, an IPv6 address as its /64. Each 401 it is
-answered fills its bucket by one, which drains by one every FAILURE_REFILL_S; once it holds
-FAILURE_BURST, the sender is *limited*: its webhook requests are answered 429 with
-`Retry-After` before any credential of theirs is compared, until the bucket has room again. A
-limit that still compared credentials would still tell a right guess from a wrong one at full
-speed (202 against 429), so it could not slow guessing. An IPv6 sender's /48 (one site: 65,536
-/64s, each a sender) fills a bucket of its own as well, so a site's addresses together guess no
-faster than one.
+A sender is its address as each port keys it: on the gateway `reader.sender` (the trusted
+proxy's `X-Forwarded-For` entry behind `TRIAGE_INGEST_TRUSTED_PROXY_HOPS`), on the operators'
+port the connection's peer (`sender_key`: that port has no trusted-proxy setting, as its
+per-address connection cap applies at accept); an IPv6 address as its /64. Each wrong
+credential a sender presents fills its bucket by one, which drains by one every
+FAILURE_REFILL_S; once it holds FAILURE_BURST, the sender is *limited*: its requests are
+answered 429 with `Retry-After` before any credential of theirs is compared, until the bucket
+has room again. A limit that still compared credentials would still tell a right guess from a
+wrong one at full speed (2xx against 429), so it could not slow guessing. An IPv6 sender's /48
+(one site: 65,536 /64s, each a sender) fills a bucket of its own as well, so a site's
+addresses together guess no faster than one.
 
-What such a limit costs an honest sender behind the same address (a NAT, or a proxy whose hops
-are not configured) is bounded by *proof*: a sender that presented a right credential for a
-source within PROVEN_S is never limited on that source's paths, so an attacker's guesses from
-its address never refuse it a delivery (and a token of one source buys no guesses at
-another's). When the limit is waived so, one line says it (likely a proxy in front whose hops
-are not configured: every sender behind it is then one address). There is no bucket shared by all senders: a crowd of addresses could then keep every
-sender not proven (a source that fires once a week) refused, and an alert refused 4xx is
+What such a limit costs an honest sender behind the same address (a NAT, or a proxy) is
+bounded by *proof*: a sender that presented a right credential for a scope (a gateway source,
+the operators' token) within PROVEN_S is never limited on that scope, so an attacker's
+guesses from its address never refuse it (and a token of one source buys no guesses at
+another's). When the limit is waived so, one line says it (likely a proxy in front: every
+sender behind it is then one address). There is no bucket shared by all senders: a crowd of
+addresses could then keep every sender not proven refused, and an alert refused 4xx is
 dropped by its sender (Alertmanager retries only 5xx); a crowd guesses at 20 a minute each.
 
-One `ingest.auth_limited` line when a sender (or an IPv6 /48) becomes limited, at most
-LIMITED_LINES_PER_S a second; each request refused so counts in `IngestAuthLimited{source}`.
+One line (`LimitWords.limited_event`) when a sender (or an IPv6 /48) becomes limited, at most
+LIMITED_LINES_PER_S a second; the caller answers and counts each request refused so (the
+gateway in `IngestAuthLimited{source}`, the operators' port in `HttpRefused{reason=limited}`).
 Memory is bounded: at most MAX_SENDERS senders of each kind (failing, proven) are remembered,
 those whose bucket has drained forgotten first.
 """
@@ -37,7 +41,6 @@ from dataclasses import dataclass
 import structlog
 
 from triage.linebudget import LineBudget
-from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -52,8 +55,42 @@ SITE_PREFIX = 48
 PROVEN_S = 24 * 3600.0
 #: Senders remembered at most, of each kind (failing, proven).
 MAX_SENDERS = 10_000
-#: `ingest.auth_limited` lines a second, at most (a crowd of addresses may each earn one).
+#: Limited lines a second, at most (a crowd of addresses may each earn one).
 LIMITED_LINES_PER_S = 10
+#: The prefix an IPv6 sender is keyed by: one host's (or one LAN's) addresses are one sender.
+SENDER_PREFIX = 64
+
+
+@dataclass(frozen=True, slots=True)
+class LimitWords:
+    """What one port's limit logs: the event of a sender limited and of a proven sender's
+    limit waived, each with the hint its line carries."""
+
+    limited_event: str
+    limited_hint: str
+    waived_event: str
+    waived_hint: str
+
+
+#: The webhook gateway's (`triage ingest`).
+GATEWAY = LimitWords(
+    "ingest.auth_limited",
+    "wrong credentials from this sender are refused 429 before they are compared; "
+    "a sender whose credential was right lately is not limited",
+    "ingest.auth_limit_waived",
+    "a sender whose credential was right lately presents many wrong ones: several "
+    "senders behind one address? Behind a proxy, set "
+    "TRIAGE_INGEST_TRUSTED_PROXY_HOPS so that each is its own sender",
+)
+#: The operators' port's (the API's bearer token, the status page's login form).
+OPERATORS = LimitWords(
+    "api.auth_limited",
+    "wrong API tokens from this address are refused 429 before they are compared; "
+    "an address whose token was right lately is not limited",
+    "api.auth_limit_waived",
+    "an address whose token was right lately presents many wrong ones: several clients "
+    "behind one address (a proxy in front: this port counts by the connection's peer)?",
+)
 
 
 @dataclass(slots=True)
@@ -78,14 +115,14 @@ class _Bucket:
 class CredentialFailures:
     """The wrong credentials of each sender, and which senders are limited or proven."""
 
-    def __init__(self, metrics: Metrics, clock: Callable[[], float] = time.monotonic) -> None:
-        self._metrics = metrics
+    def __init__(self, words: LimitWords, clock: Callable[[], float] = time.monotonic) -> None:
+        self._words = words
         self._clock = clock
         self._failing: dict[str, _Bucket] = {}
         #: `<source> <sender>` by when the sender's credential for the source was last right,
         #: oldest first.
         self._proven: dict[str, float] = {}
-        self._lines = LineBudget(LIMITED_LINES_PER_S, 1.0, name="ingest.auth_limited")
+        self._lines = LineBudget(LIMITED_LINES_PER_S, 1.0, name=words.limited_event)
 
     def proven(self, sender: str, source: str) -> bool:
         """Whether `sender` presented a right credential for `source` within PROVEN_S (for
@@ -96,8 +133,8 @@ class CredentialFailures:
 
     def limited(self, sender: str, source: str) -> int | None:
         """The seconds `sender` must wait before a credential of its for `source` is compared
-        again (its Retry-After), or None when it may present one now. A limit is counted in
-        `IngestAuthLimited{source}`; its first refusal also gets its line."""
+        again (its Retry-After), or None when it may present one now. The first refusal of a
+        limit gets its line; the caller counts each."""
         now = self._clock()
         wait_s = 0.0
         full: list[tuple[str, _Bucket]] = []
@@ -114,17 +151,17 @@ class CredentialFailures:
             for key, bucket in full:
                 if not bucket.waived:
                     bucket.waived = True
-                    self._line("ingest.auth_limit_waived", key, bucket.level)
+                    self._line(self._words.waived_event, key, bucket.level)
             return None
         for key, bucket in full:
             if not bucket.limited:
                 bucket.limited = True
-                self._line("ingest.auth_limited", key, bucket.level)
-        self._metrics.incr("IngestAuthLimited", source=source)
+                self._line(self._words.limited_event, key, bucket.level)
         return max(1, math.ceil(wait_s))
 
     def failed(self, sender: str) -> None:
-        """`sender` was answered 401 (for any source: a proven sender's failures count too)."""
+        """`sender` presented a wrong credential (for any scope: a proven sender's failures
+        count too)."""
         now = self._clock()
         for key in _keys(sender):
             bucket = self._failing.get(key)
@@ -156,17 +193,8 @@ class CredentialFailures:
     def _line(self, event: str, sender: str, failures: float) -> None:
         if not self._lines.admit():
             return
-        if event == "ingest.auth_limited":
-            hint = (
-                "wrong credentials from this sender are refused 429 before they are compared; "
-                "a sender whose credential was right lately is not limited"
-            )
-        else:
-            hint = (
-                "a sender whose credential was right lately presents many wrong ones: several "
-                "senders behind one address? Behind a proxy, set "
-                "TRIAGE_INGEST_TRUSTED_PROXY_HOPS so that each is its own sender"
-            )
+        words = self._words
+        hint = words.limited_hint if event == words.limited_event else words.waived_hint
         log.warning(
             event,
             sender=sender,
@@ -176,9 +204,24 @@ class CredentialFailures:
         )
 
 
+def sender_key(host: str) -> str:
+    """A connection's peer address as one sender: an IPv6 address as its /64, an IPv4-mapped
+    one as the IPv4 address it spells (as the gateway's `reader.sender_key` keys a bare
+    address); anything else, itself."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, SENDER_PREFIX), strict=False))
+    return str(address)
+
+
 def _keys(sender: str) -> tuple[str, ...]:
     """The buckets a sender's failures fill: its own, and an IPv6 sender's site's."""
-    if not sender.endswith("/64"):
+    if not sender.endswith(f"/{SENDER_PREFIX}"):
         return (sender,)
     try:
         site = ipaddress.IPv6Network(sender).supernet(new_prefix=SITE_PREFIX)
