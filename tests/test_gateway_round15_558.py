@@ -283,15 +283,9 @@ async def test_two_content_lengths_are_refused_alike_on_both_ports(
     assert (await ask(gateway.port, request))[0] == 400
 
 
-# --- Found, not fixed ----------------------------------------------------------------------------
+# --- The operators' port, limited as the gateway is (auth_limit.py) ---------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the operators' port compares every wrong TRIAGE_API_TOKEN (bearer or login form) "
-    "without limit; the gateway's per-sender limit lives in triage.ingest, which the daemon "
-    "must not import (tests/test_deploy.py), so sharing it means moving it",
-)
 async def test_the_operators_api_limits_a_guesser_as_the_gateway_does(tmp_path: Path) -> None:
     """FAILURE_BURST wrong bearer tokens from one address, then the next is 429, as on the
     gateway."""

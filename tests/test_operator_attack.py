@@ -18,6 +18,7 @@ from test_operator_hostile import client as client_of
 from test_operator_hostile import serving as hostile_serving
 from test_status_page_login import _csrf
 from test_store import LEASE, POLICY
+from triage.auth_limit import FAILURE_BURST
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
 
@@ -128,10 +129,11 @@ async def test_guessing_the_apis_token_is_counted_and_logged_within_bounds(
     tmp_path: Path,
 ) -> None:
     """40 API requests with a wrong bearer token (reads and writes) and 5 with none are each
-    refused (401), counted in HttpRefused{reason} (`wrong_token`, `no_credentials`) and
-    logged in at most the refusal log's burst of lines (10 a window) and the first line of the
-    other kind of refusal (a flood of one never hides another), none holding the token guessed:
-    a guesser is seen, and cannot fill the log."""
+    refused: FAILURE_BURST guesses 401, the rest 429 uncompared (`auth_limit`), the 5 without
+    a token 401; counted in HttpRefused{reason} (`wrong_token`, `limited`, `no_credentials`)
+    and logged in at most the refusal log's burst of lines (10 a window), the first line of
+    the other kind of refusal (a flood of one never hides another) and one `api.auth_limited`
+    line, none holding the token guessed: a guesser is seen, and cannot fill the log."""
     store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
     await store.open()
     guess = "guess-" + "g" * 30
@@ -148,12 +150,15 @@ async def test_guessing_the_apis_token_is_counted_and_logged_within_bounds(
                 answers += [await client.get("/api/v1/silences") for _ in range(5)]
     finally:
         await store.aclose()
-    assert {a.status_code for a in answers} == {401}
-    assert metrics.counter("HttpRefused", reason="wrong_token") == 40
+    statuses = [a.status_code for a in answers]
+    assert statuses == [401] * FAILURE_BURST + [429] * (40 - FAILURE_BURST) + [401] * 5
+    assert metrics.counter("HttpRefused", reason="wrong_token") == FAILURE_BURST
+    assert metrics.counter("HttpRefused", reason="limited") == 40 - FAILURE_BURST
     assert metrics.counter("HttpRefused", reason="no_credentials") == 5
     lines = [e for e in logs if e["event"].startswith("api.refused")]
     assert 1 <= len(lines) <= 10 + 1, lines
     assert {e["reason"] for e in lines} == {"wrong_token", "no_credentials"}
+    assert [e["sender"] for e in logs if e["event"] == "api.auth_limited"] == ["127.0.0.1"]
     assert guess not in repr(logs)
 
 

@@ -26,7 +26,9 @@ Content-Type is not JSON (a form's, text's: what a browser sends across sites wi
 asking first). The login form is guarded against
 cross-site posts twice: a double-submit token (a cookie and a hidden field that must agree) and
 the browser's own `Origin` / `Sec-Fetch-Site`. Tokens and signatures are compared in constant
-time.
+time, and an address that presented too many wrong tokens (bearer header or login form) is
+answered 429 before its next one is compared (`auth_limit`, keyed by the connection's peer:
+this port has no trusted-proxy setting).
 
 Every answer is built from the store (whose alert text was redacted when stored) and redacted
 once more (`ops/operator.py`); the API answers it as JSON with any lone surrogate replaced
@@ -47,6 +49,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import structlog
 
+from triage.auth_limit import OPERATORS, CredentialFailures, sender_key
 from triage.aws import Aws
 from triage.display import whole_unicode
 from triage.errors import StoreCorruptError, StoreUnavailableError, TriageError
@@ -156,6 +159,18 @@ class Auth:
         self._token = token.encode()
         self._signer = SessionSigner(self._token, wall_clock)
         self.ended = EndedSessions(store) if store is not None else None
+        #: Wrong tokens by address: one presenting too many is limited (`limited_s`).
+        self.guesses = CredentialFailures(OPERATORS)
+
+    def limited_s(self, request: Request) -> int | None:
+        """The seconds the request's address must wait before a token it presents is compared
+        again (its Retry-After), or None when one may be compared now. Ask before comparing:
+        a limit that compared would still tell a right guess from a wrong one."""
+        return self.guesses.limited(_sender(request), _TOKEN_SCOPE)
+
+    def guessed_wrong(self, request: Request) -> None:
+        """The request presented a wrong token (a bearer header or the login form's)."""
+        self.guesses.failed(_sender(request))
 
     def bearer(self, request: Request) -> bool:
         """True for exactly one `Authorization: Bearer <token>` header. Two are refused, right
@@ -166,7 +181,10 @@ class Auth:
         # The gateway's rule (`request_head.bearer_token`): a Unicode space is never taken
         # off the token, so `<token>` and a no-break space is not the token.
         token = bearer_token(given[0])
-        return token is not None and hmac.compare_digest(token.encode("latin-1"), self._token)
+        right = token is not None and hmac.compare_digest(token.encode("latin-1"), self._token)
+        if right:
+            self.guesses.succeeded(_sender(request), _TOKEN_SCOPE)
+        return right
 
     def bearer_given(self, request: Request) -> bool:
         """Whether the request carries a Bearer credential at all, right or wrong (not another
@@ -176,8 +194,12 @@ class Auth:
             for name, value in request.headers
         )
 
-    def token_matches(self, given: str) -> bool:
-        return hmac.compare_digest(given.encode(), self._token)
+    def token_matches(self, given: str, request: Request) -> bool:
+        """Whether `given` (the login form's) is the token; `request`'s address is proven so."""
+        right = hmac.compare_digest(given.encode(), self._token)
+        if right:
+            self.guesses.succeeded(_sender(request), _TOKEN_SCOPE)
+        return right
 
     def session(self) -> str:
         """A new session's cookie value."""
@@ -220,6 +242,17 @@ class Auth:
         if self.ended is None:
             raise StoreUnavailableError("no store to record the logout in")
         return await self.ended.end(session)
+
+
+#: What a right token proves an address for (`auth_limit`): the port has the one token.
+_TOKEN_SCOPE = "api_token"
+
+
+def _sender(request: Request) -> str:
+    """The request's address as the limit counts it: the connection's peer, without its port,
+    an IPv6 one as its /64."""
+    host = request.peer.rpartition(":")[0]
+    return sender_key(host or request.peer)
 
 
 def cookies(request: Request) -> dict[str, str]:
@@ -323,6 +356,8 @@ class OperatorApi:
         """`handler` for a bearer token or a logged-in browser."""
 
         async def guarded(request: Request) -> Response:
+            if (limited := self.limited(request)) is not None:
+                return limited
             if self.auth.bearer(request):
                 return await _answer(handler, request)
             verdict = await self.auth.session_verdict(request)
@@ -338,6 +373,7 @@ class OperatorApi:
         else `no_credentials` (never with what it carried)."""
         if self.auth.bearer_given(request):
             reason = "wrong_token"
+            self.auth.guessed_wrong(request)
         else:
             reason = (verdict.refused if verdict else None) or "no_credentials"
         named = verdict.named.tag if verdict and verdict.named else None
@@ -353,6 +389,8 @@ class OperatorApi:
         sends would otherwise let any page the operator opens make or expire silences."""
 
         async def guarded(request: Request) -> Response:
+            if (limited := self.limited(request)) is not None:
+                return limited
             if not self.auth.bearer(request):
                 return self._unauthorized(request)
             if not same_origin(request):
@@ -369,9 +407,25 @@ class OperatorApi:
         return HeadGuarded(guarded, self._refuses_head)
 
     def _refuses_head(self, head: Request) -> bool:
-        """Whether `writer`'s guard refuses `head` before reading its body: no bearer token,
-        or a browser on another site."""
+        """Whether `writer`'s guard refuses `head` before reading its body: an address limited
+        for its wrong tokens, no bearer token, or a browser on another site."""
+        if self.auth.bearer_given(head) and self.auth.limited_s(head) is not None:
+            return True
         return not self.auth.bearer(head) or _from_another_site(head)
+
+    def limited(self, request: Request) -> Response | None:
+        """429 with Retry-After, counted in HttpRefused{reason=limited}, for a request with a
+        bearer token from an address limited for its wrong ones (its one line is the limit's,
+        `api.auth_limited`); None for any other. A request without one is not limited: a
+        session cookie is signed with the token, and guessing one is no easier than it."""
+        if not self.auth.bearer_given(request):
+            return None
+        wait_s = self.auth.limited_s(request)
+        if wait_s is None:
+            return None
+        self.view.metrics.incr("HttpRefused", reason="limited")
+        body = json.dumps({"error": AUTH_LIMITED}).encode() + b"\n"
+        return Response(429, body, "application/json", (("Retry-After", str(wait_s)),))
 
     async def incidents(self, request: Request) -> Response:
         try:
@@ -834,6 +888,13 @@ def _unauthorized(*, misplaced: bool = False) -> Response:
         )
     body = json.dumps({"error": said}).encode() + b"\n"
     return Response(401, body, "application/json", headers=(("WWW-Authenticate", "Bearer"),))
+
+
+#: A 429's error for an address limited for its wrong tokens.
+AUTH_LIMITED = (
+    "too many requests with a wrong token from this address: none is compared until "
+    "Retry-After has passed; check the API token"
+)
 
 
 def _error(status: int, message: str) -> Response:

@@ -115,6 +115,10 @@ _HEADERS = (
 )
 _PRIORITIES = (*(p.value for p in Priority), "unknown")
 _WRONG_TOKEN = "Wrong token."
+#: The form's note for an address limited for its wrong tokens (`auth_limit`).
+_LIMITED = (
+    "Too many wrong tokens from your address: none is compared for a few seconds; try again then."
+)
 _FORM_EXPIRED = "The form expired or came from elsewhere: log in again."
 _SESSION_ENDED = "Your session ended (after 12 hours, or the token changed): log in again."
 #: What the login form says of a session cookie the page refused, by why.
@@ -159,11 +163,13 @@ class StatusPage:
         self._issue_repositories: list[str] | None = None
 
     async def index(self, request: Request) -> Response:
+        # The login returns here, filtered as it was (`_return_path` keeps the filter).
+        back = (_return_path(f"/?{request.query}") if request.query else None) or "/"
+        if self.auth.bearer_given(request) and (limited := self._limited(request, back)):
+            return limited
         refused = await self._refused(request)
         if refused is not None:
-            # The login returns here, filtered as it was (`_return_path` keeps the filter).
-            back = _return_path(f"/?{request.query}") if request.query else None
-            return self._login_form(request, note=refused, back=back or "/")
+            return self._login_form(request, note=refused, back=back)
         try:
             keep, typed = _page_filter(request, self.view.clock())
         except ValueError as exc:
@@ -180,10 +186,13 @@ class StatusPage:
     async def incident(self, request: Request) -> Response:
         """`/incidents/{fingerprint}` (or an unambiguous prefix, as `incidents show` takes):
         one incident, its tickets and its history; 404 saying why none is shown."""
+        # The login returns here: a link from Slack lands on its incident, not on `/`.
+        back = _return_path(request.path) or "/"
+        if self.auth.bearer_given(request) and (limited := self._limited(request, back)):
+            return limited
         refused = await self._refused(request)
         if refused is not None:
-            # The login returns here: a link from Slack lands on its incident, not on `/`.
-            return self._login_form(request, note=refused, back=_return_path(request.path) or "/")
+            return self._login_form(request, note=refused, back=back)
         try:
             given = path_segment(request, "incident")
         except ValueError as exc:
@@ -223,12 +232,15 @@ class StatusPage:
         token = (form.get("token") or [""])[0].strip()
         given_back = (form.get("next") or ["/"])[0]
         back = _return_path(given_back) or "/"
+        if limited := self._limited(request, back):
+            return limited
         if not any(_equal(given_csrf, value) for value in expected):
             # Most often a form left open past its CSRF cookie's hour: the token typed may be
             # right, and "wrong token" would send the operator to rotate a good one.
             self.refusals.refused("csrf", request.peer, 401)
             return self._login_form(request, status=401, note=_FORM_EXPIRED, back=back)
-        if not self.auth.token_matches(token):
+        if not self.auth.token_matches(token, request):
+            self.auth.guessed_wrong(request)
             self.refusals.refused("wrong_token", request.peer, 401)
             return self._login_form(request, status=401, note=_WRONG_TOKEN, back=back)
         value, session = self.auth.new_session()
@@ -246,6 +258,17 @@ class StatusPage:
             headers=(("Location", back), ("Set-Cookie", set_session), *_HEADERS),
         )
 
+    def _limited(self, request: Request, back: str) -> Response | None:
+        """The login form, 429 with Retry-After and counted in HttpRefused{reason=limited}, for
+        a request whose token would be compared from an address limited for its wrong ones
+        (`OperatorApi.limited`); None when it may be compared."""
+        wait_s = self.auth.limited_s(request)
+        if wait_s is None:
+            return None
+        self.view.metrics.incr("HttpRefused", reason="limited")
+        form = self._login_form(request, status=429, note=_LIMITED, back=back)
+        return _with_header(form, ("Retry-After", str(wait_s)))
+
     async def _refused(self, request: Request) -> str | None:
         """None when a bearer token or a session may read the page; else what the login form
         says (empty without a session cookie). A refused session cookie is logged within
@@ -259,6 +282,7 @@ class StatusPage:
         if verdict.accepted is not None:
             return None
         if self.bearer_refusals is not None and self.auth.bearer_given(request):
+            self.auth.guessed_wrong(request)
             self.bearer_refusals.refused("wrong_token", request.peer, 200)
         if verdict.refused is None:
             return ""
