@@ -988,8 +988,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "run":  # `run` turns the collector back on once started (triage.app)
         gc.enable()
     printed_to = sys.stdout
-    if printed_to is not None:  # None: started with standard output closed (`>&-`)
-        sys.stdout = cast(TextIO, _GuardedOutput(printed_to))
+    sys.stdout = _stdout_for(args.command, printed_to)
     try:
         code = _command(args)
         sys.stdout.flush()  # here, where its failure is said, not at the interpreter's exit
@@ -1049,6 +1048,43 @@ class _OutputLost(Exception):
     """Standard output refused a write (a full disk, a quota, a mount gone): `main` says so in
     one line and exits 1. Not an OSError: a command's own handling of a file it reads or of an
     AWS call must not take it for its own failure."""
+
+
+def _stdout_for(command: str, stream: TextIO | None) -> TextIO:
+    """Standard output as `command` prints to it; `stream` None when it was started with it
+    closed (`>&-`, a cron line). A daemon's (`run`, `ingest`: its EMF metrics) drops what
+    cannot be written (`Unfailing`) and handles alerts on; a one-shot command's says in one
+    line that its output could not be written (`_GuardedOutput`), exit 1."""
+    opened = stream if stream is not None else cast(TextIO, _ClosedOutput())
+    if command in _DAEMONS:
+        from triage.logs import Unfailing
+
+        return cast(TextIO, Unfailing(opened))
+    return cast(TextIO, _GuardedOutput(opened))
+
+
+#: The commands that run until stopped, whose output nobody may be reading.
+_DAEMONS = frozenset({"run", "ingest"})
+
+
+class _ClosedOutput:
+    """The standard output of a process started without one: every write fails as a closed
+    descriptor's does (Python leaves `sys.stdout` None, and drops what `print` writes to it
+    silently: a listing would end "done", and the flush at the end was a crash log)."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        """Nothing was written, so nothing waits."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 class _GuardedOutput:

@@ -1,0 +1,98 @@
+"""The operators' command line, round 8 (helper 562): standard output that is closed (`>&-`, a
+cron line) or full is one line and an exit code for a one-shot command, never a crash log, and
+the daemon, whose metrics (EMF) go to standard output, runs on without them instead of stopping
+as a crashed helper."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daemon_harness import SRC, daemon_env, drain_settings, made_store, make_queues, settings_for
+from fork_harness import Zygote
+from test_operator_silence_warnings import store_url
+from triage.demo.ticketd import TicketServer
+
+__all__ = ["store_url"]  # the fixture, imported to be used here
+
+
+def _closed_stdout(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """`python -m triage ARGS >&-`: started with its standard output closed, as a shell (or
+    a cron line, or a service manager told to) starts it."""
+    return subprocess.run(
+        ["sh", "-c", 'exec "$0" -m triage "$@" >&-', sys.executable, *args],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": "/nonexistent", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["incidents", "list", "--state", "all"],
+        ["silence", "add", "--match", "team=payments", "--for", "1h", "--comment", "db work"],
+    ],
+)
+def test_a_command_started_with_stdout_closed_says_so_in_one_line(
+    store_url: str, args: list[str]
+) -> None:
+    """`triage incidents list >&-` is exit 1 and one stderr line saying the output could not
+    be written: it was a crash log (AttributeError on the flush of a stdout that is None)."""
+    ran = _closed_stdout(args, {"TRIAGE_STORE_URL": store_url})
+    lines = ran.stderr.decode().splitlines()
+    assert lines == [f"triage: {args[0]}: cannot write the output: standard output is closed"]
+    assert ran.returncode == 1
+
+
+def test_a_command_that_prints_nothing_keeps_its_exit_with_stdout_closed(tmp_path: Path) -> None:
+    """`triage normalize` of a body it refuses prints nothing on stdout: with stdout closed it
+    says its own refusal and exits 1, with no crash log after it."""
+    body = tmp_path / "notes.txt"
+    body.write_text("not json", "utf-8")
+    ran = _closed_stdout(["normalize", str(body)], {})
+    err = ran.stderr.decode()
+    assert ran.returncode == 1 and err.startswith("triage: normalize: "), err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("stdout", ["/dev/full", "closed"])
+def test_the_daemon_runs_on_when_its_metrics_cannot_be_written(
+    moto_url: str, backend: TicketServer, tmp_path: Path, stdout: str
+) -> None:
+    """`triage run` with EMF metrics and stdout on a full disk (or closed) drains and exits 0,
+    the metrics dropped: the flush raised the command line's own "output lost" error (not an
+    OSError, which the metrics' stream drops) and the daemon stopped as a crashed helper."""
+    if stdout == "/dev/full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    queues = make_queues(moto_url)
+    queues.send({"title": "disk full on db-1", "dedup_key": "db-1-disk"})
+    settings = drain_settings(
+        settings_for(queues, backend.url, made_store(tmp_path / "t.db"))
+    ).model_copy(update={"metrics": "emf", "metrics_interval_s": 0.05})
+    env = {**daemon_env(settings), "TRIAGE_LOG_FORMAT": "json"}
+    log = tmp_path / "daemon.log"
+    if stdout == "closed":
+        argv = ["sh", "-c", 'exec "$0" -m triage run --drain >&-', sys.executable]
+        with log.open("wb") as err:
+            code = subprocess.run(argv, env=env, stderr=err, timeout=120, check=False).returncode
+    else:
+        process = Zygote.shared().spawn(
+            ["run", "--drain"], env=env, stderr=log, stdout=Path(stdout)
+        )
+        code = process.wait(timeout=120)
+    events = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
+    crashed = [
+        e
+        for e in events
+        if e.get("event") in ("daemon.helper_crashed", "process.uncaught_exception")
+    ]
+    assert crashed == [] and code == 0, log.read_text()[-2000:]
+    assert queues.depth() == 0
