@@ -16,6 +16,7 @@ import pytest
 from daemon_harness import SRC, daemon_env, drain_settings, made_store, make_queues, settings_for
 from fork_harness import Zygote
 from test_operator_silence_warnings import store_url
+from triage.cli import main
 from triage.demo.ticketd import TicketServer
 
 __all__ = ["store_url"]  # the fixture, imported to be used here
@@ -96,3 +97,53 @@ def test_the_daemon_runs_on_when_its_metrics_cannot_be_written(
     ]
     assert crashed == [] and code == 0, log.read_text()[-2000:]
     assert queues.depth() == 0
+
+
+# --- An id pasted with a character it never holds ------------------------------------------
+
+
+def _first_fingerprint(capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["incidents", "list", "--state", "all"]) == 0
+    return str(json.loads(capsys.readouterr().out.splitlines()[0])["fingerprint"])
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u202e"])
+def test_a_fingerprint_pasted_with_an_invisible_character_names_its_incident(
+    store_url: str, capsys: pytest.CaptureFixture[str], invisible: str
+) -> None:
+    """A fingerprint copied from a chat or a web page with a zero-width space, joiner, word
+    joiner, BOM or bidi mark inside shows its incident: it was "no incident a205341", the
+    character dropped from the quote, naming the very prefix that works."""
+    fingerprint = _first_fingerprint(capsys)
+    pasted = f"{invisible}{fingerprint[:4]}{invisible}{fingerprint[4:8]}"
+    assert main(["incidents", "show", pasted]) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["fingerprint"] == fingerprint
+
+
+def test_a_silence_id_pasted_with_a_zero_width_space_expires_it(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`silence expire` takes an id pasted with a zero-width space as the id itself."""
+    args = ["silence", "add", "--match", "team=payments", "--for", "1h", "--comment", "db"]
+    assert main(args) == 0
+    silence = str(json.loads(capsys.readouterr().out)["id"])
+    assert main(["silence", "expire", f"{silence[:6]}\u200b{silence[6:]}"]) == 0
+    assert json.loads(capsys.readouterr().out)["active"] is False
+
+
+@pytest.mark.parametrize(
+    ("look_alike", "named"),
+    [("\u0430", "U+0430 (CYRILLIC SMALL LETTER A)"), ("\uff41", "U+FF41 (FULLWIDTH LATIN SMALL")],
+)
+def test_a_fingerprint_with_a_look_alike_letter_names_the_letter(
+    store_url: str, capsys: pytest.CaptureFixture[str], look_alike: str, named: str
+) -> None:
+    """A fingerprint typed with a Cyrillic or full-width `a` is refused naming that letter
+    by its code: "no incident" quoting it drew the prefix that works."""
+    fingerprint = _first_fingerprint(capsys)
+    typed = look_alike + fingerprint[1:8]
+    with pytest.raises(SystemExit) as refused:
+        main(["incidents", "show", typed])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert named in err and look_alike not in err, err

@@ -644,15 +644,38 @@ def _host(url: str) -> str:
 
 
 def _named(what: str, listing: str) -> Any:
-    """An argparse type for the name of one thing (`what`), not blank (`"$ID"` with ID unset):
-    the refusal says which command lists the names."""
+    """An argparse type for the name of one thing (`what`, a fingerprint or a silence id:
+    ASCII hex), not blank (`"$ID"` with ID unset): the refusal says which command lists the
+    names. A character that draws nothing (a zero-width space or joiner, a BOM, a bidi mark,
+    which a chat or a web page puts into what is copied from it) is dropped: no name holds
+    one, and a quote of the name cannot show it, so "no incident a205341" named the prefix
+    that works. Any other character outside ASCII (a Cyrillic or full-width `a`) is refused,
+    named by its code, as it draws like the letter it is not."""
 
     def name(text: str) -> str:
+        import unicodedata
+
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
         if not text.strip():
             raise argparse.ArgumentTypeError(f"expected {what} (`{listing}` lists them)")
+        odd = [ch for ch in dict.fromkeys(text) if not ch.isascii() and _is_character(ch)]
+        if odd:
+            named = ", ".join(
+                f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')})" for ch in odd[:3]
+            )
+            raise argparse.ArgumentTypeError(
+                f"{what} is ASCII letters and digits, and this one holds {named}: typed on "
+                f"another keyboard layout, or pasted? type it again (`{listing}` lists them)"
+            )
         return text
 
     return name
+
+
+def _is_character(ch: str) -> bool:
+    """Whether `ch` is a character (not a lone surrogate: an argument that was not UTF-8,
+    which `_could_be_fingerprint` refuses as naming no incident)."""
+    return not 0xD800 <= ord(ch) <= 0xDFFF
 
 
 def _word(text: str) -> str:
