@@ -19,6 +19,13 @@ def kept_ttl(days: float = 30, base: datetime = T0) -> timedelta:
     return max(timedelta(days=days), datetime.now(UTC) - base + timedelta(days=days))
 
 
+def ends_after(base: datetime, days: float) -> datetime:
+    """An end for a silence that starts at `base`: `days` after it, or after the real clock
+    once that has passed `base`. The API, the page and the CLI list the silences active by the
+    real clock, so one seeded to end on a fixed day disappears from them after it."""
+    return max(base, datetime.now(UTC)) + timedelta(days=days)
+
+
 def alert(
     name: str = "api-5xx",
     status: Status = Status.FIRING,

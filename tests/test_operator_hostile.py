@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from daemon_harness import Queues
-from factories import alert
+from factories import alert, ends_after
 from test_pipeline import CountingSummariser
 from test_silences import Rig
 from triage.auth_limit import FAILURE_BURST
@@ -205,7 +205,7 @@ async def test_an_invisible_character_in_a_matcher_is_shown(store: SQLiteStore) 
     listed with it written as <U+200B>, so the operator sees why it does not match `payments`;
     the redactor, which drops invisible characters (escaped ones too), would hide it."""
     pasted = Silence.new(
-        [Matcher.parse("team=pay\u200bments")], NOW, NOW + timedelta(days=300), "c", "a"
+        [Matcher.parse("team=pay\u200bments")], NOW, ends_after(NOW, 300), "c", "a"
     )
     await store.add_silence(pasted, NOW)
     async with serving(store) as server, client(server) as http:
@@ -266,7 +266,7 @@ async def test_the_page_renders_a_stored_silence_whose_text_is_not_unicode(
 ) -> None:
     """A silence whose comment is not valid Unicode (stored by an earlier release, or another
     writer) leaves the status page readable: the character is replaced, not a 500 for everyone."""
-    kept = Silence.new([Matcher.parse("team=payments")], NOW, NOW + timedelta(days=300), "x", "a")
+    kept = Silence.new([Matcher.parse("team=payments")], NOW, ends_after(NOW, 300), "x", "a")
     await store.add_silence(Silence(**{**_fields(kept), "comment": "db \ud800 work"}), NOW)
     async with serving(store) as server, client(server) as http:
         page = await http.get("/", headers=BEARER)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from factories import alert
+from factories import alert, ends_after
 from test_operator_hostile import BEARER, NOW, client, serving
 from triage.incidents.lifecycle import Policy
 from triage.incidents.silences import Matcher, Silence
@@ -51,7 +51,7 @@ async def _seed(store: SQLiteStore) -> str:
     ticket = Ticket(title="t", priority=Priority.CRITICAL, description="d")
     await store.save_ticket(fingerprint, "m", ticket, Routing("default", "ops", {}))
     await store.confirm(fingerprint, "m", "backend", f"T-1{STORED}", finish=True)
-    silence = Silence.new([Matcher.parse("team=x")], NOW, NOW + timedelta(days=300), "c", "a")
+    silence = Silence.new([Matcher.parse("team=x")], NOW, ends_after(NOW, 300), "c", "a")
     fields = {name: getattr(silence, name) for name in Silence.__slots__}
     await store.add_silence(Silence(**{**fields, "comment": f"maint {HOSTILE}"}), NOW)
     return fingerprint
