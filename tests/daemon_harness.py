@@ -275,7 +275,10 @@ def run_in_process(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     capsys.readouterr()  # what the test printed before is not the command's
-    code = main(list(args))
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse's usage error: the process's exit status
+        code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
     return subprocess.CompletedProcess(["triage", *args], code, out, err)
 

@@ -383,7 +383,7 @@ def test_the_operators_console_session_runs_as_shown(
     fingerprint = seed_payments_incident()
     ids: dict[str, str] = {}
     for command, shown in console_session():
-        argv = shlex.split(command.replace("9f3c…", fingerprint))
+        argv = shlex.split(command.replace("9f3c2b71a0d4", fingerprint))
         argv = [ids.get(word, word) for word in argv]
         code = main(argv)
         out, err = capsys.readouterr()

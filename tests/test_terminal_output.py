@@ -57,16 +57,20 @@ def test_an_error_line_quoting_what_was_typed_is_inert(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """An error on stderr that quotes an id (here one pasted with escape sequences) writes them
-    as \\u escapes: `triage silence expire` of an unknown id cannot clear the screen."""
+    """An error on stderr about an id pasted with escape sequences names what it holds by code
+    point, inert: `triage silence expire` of such an id (a usage error, exit 2) cannot clear
+    the screen, and an unknown id's own line quotes it inert."""
     assert terminal_line("ok é 东京") == "ok é 东京"
     made_store(tmp_path / "t.db")  # the daemon's store: `silence` creates none
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
     proc = run_in_process(monkeypatch, capsys, "silence", "expire", "x" + HOSTILE, env=env)
+    assert proc.returncode == 2
+    assert all(line.isprintable() for line in proc.stderr.splitlines()), proc.stderr
+    assert "U+009B" in proc.stderr and "\x1b" not in proc.stderr
+    proc = run_in_process(monkeypatch, capsys, "silence", "expire", "ffff0000ffff", env=env)
     assert proc.returncode != 0
     (line,) = proc.stderr.splitlines()
-    assert line.isprintable(), line
-    assert "no silence x\\u001b[2J" in line
+    assert line.isprintable() and "no silence ffff0000ffff" in line, line
 
 
 def test_triage_normalize_prints_a_hostile_alert_inert(
