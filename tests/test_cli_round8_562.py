@@ -175,11 +175,6 @@ def test_a_store_locked_by_another_writer_is_busy_not_a_configuration_mistake(
     assert code == 1 and "config" not in err and "try again" in err, err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="view.quoted redacts before it quotes, and the redactor drops zero-width and bidi "
-    "characters, so silences.py's refusal quotes the name without the one at fault",
-)
 def test_a_matcher_name_with_a_zero_width_joiner_is_quoted_with_it(
     store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 from triage.display import whole_unicode
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
-from triage.redact import Redactor, held
+from triage.redact import Redactor, dropped, held
 from triage.redact.calls import explained_secret
 from triage.redact.named_values import named_value_secret
 from triage.redact.redactor import Blanked
@@ -594,7 +594,13 @@ def quoted(typed: str, chars: int = 80) -> str:
     its 36 characters) that no redaction of the whole message finds."""
     if not _QUOTING:
         _QUOTING.append(Redactor())
-    return repr(_QUOTING[0].text(typed)[:chars])
+    shown = _QUOTING[0].text(typed)
+    if shown != typed and shown == "".join(ch for ch in typed if not dropped(ch)):
+        # The redactor only dropped invisible characters (a zero-width joiner, a bidi mark):
+        # they are what the reader must see, each spelled by its code (`ti<U+200D>tle`; a `\u`
+        # escape would be read back as the character by a redaction of the whole message).
+        shown = "".join(f"<U+{ord(ch):04X}>" if dropped(ch) else ch for ch in typed)
+    return repr(shown[:chars])
 
 
 def spelled_look_alikes(text: str, spell: Callable[[str], str] | None = None) -> str:
