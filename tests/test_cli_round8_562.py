@@ -152,11 +152,6 @@ def test_a_fingerprint_with_a_look_alike_letter_names_the_letter(
 # --- A store another process holds locked ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLiteStore.open (src/triage/incidents/sqlite.py, helper 554's) raises ConfigError "
-    "for a lock held past its busy timeout; a StoreBusyError would be exit 1, 'try again'",
-)
 def test_a_store_locked_by_another_writer_is_busy_not_a_configuration_mistake(
     store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -476,7 +476,7 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
     """`incidents` and `silence`: open the store, do one thing, print JSON lines."""
     from triage.app import open_configured_store
     from triage.aws import ONE_SHOT, Aws
-    from triage.errors import StoreBusyError
+    from triage.errors import StoreBusyError, StoreLockedError
 
     if settings.store_url == IN_MEMORY_STORE:
         _err(
@@ -505,6 +505,9 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
             return await _silence(store, args)
         finally:
             await store.aclose()
+    except StoreLockedError as exc:
+        _err(f"triage: {args.command}: {exc}; try again shortly")
+        return 1
     except StoreBusyError as exc:
         # How long the worker's claim may still last: it usually finishes sooner, and if its
         # process died the claim lapses then, so a retry after it always gets through.

@@ -56,6 +56,13 @@ class ConfigError(Exception):
     """Raised at startup when a setting is missing or invalid; the text names the variable."""
 
 
+class StoreLockedError(ConfigError):
+    """The SQLite store could not be opened within its busy timeout: another process holds
+    its write lock (a `sqlite3` shell's open transaction, a backup). The daemon stops at start
+    as for any store it cannot open; a command that only reads or changes the store says to
+    try again, as the lock is no setting's fault."""
+
+
 class TriageError(Exception):
     """Base of every failure the pipeline expects; its subclass decides the message's fate."""
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import structlog
 
-from triage.errors import ConfigError, StoreUnavailableError
+from triage.errors import ConfigError, StoreLockedError, StoreUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 from triage.logs import start_background
@@ -119,6 +119,10 @@ class SQLiteStore(Store):
             await asyncio.shield(self._close_after_open())
             raise
         except (sqlite3.Error, OSError, StoreUnavailableError) as exc:
+            if "locked" in str(exc):  # SQLITE_BUSY / SQLITE_LOCKED past the busy timeout
+                raise StoreLockedError(
+                    f"the SQLite store {self.path!r} is locked by another process: {exc}"
+                ) from None
             raise ConfigError(f"the SQLite store {self.path!r} cannot be opened: {exc}") from None
 
     async def _close_after_open(self) -> None:
