@@ -153,6 +153,21 @@ def _event(pipeline: Pipeline, stored: Incident, minutes: float, **changes: Any)
     return pipeline.event(source, T0 + timedelta(minutes=minutes))
 
 
+def _alike(
+    pipeline: Pipeline, stored: Incident, queued: datetime | None, *, first_sight: bool
+) -> _Event:
+    """A firing stamped as `stored`'s newest event, its message queued at `queued`."""
+    source = Alert(
+        source="generic",
+        status=Status.FIRING,
+        title="api 5xx",
+        priority=Priority.HIGH,
+        occurred_at=stored.last_event_at,
+        identity={"dedup_key": FP_KEY},
+    )
+    return pipeline.event(source, queued, first_sight=first_sight)
+
+
 def _general(store: Store, stored: Incident, event: Any, now: datetime) -> Transition:
     return store._plan(stored, event, OWNER, now)
 
@@ -195,6 +210,29 @@ async def test_a_plain_repeat_writes_what_the_general_path_writes() -> None:
         assert plain == general.after
 
 
+async def test_a_repeat_stamped_alike_is_plain_where_the_general_path_counts_it() -> None:
+    """A repeat stamped as the newest event (one SendMessageBatch's repeats, dated by their
+    queue time) is counted plainly when the general path counts it, queued later or a first
+    sight queued alike, and written alike; queued before the newest, or another delivery
+    of it, the plain path declines (the general path orders it: a late count, an IGNORE)."""
+    store, pipeline, _, stored = await _opened()
+    queued = stored.last_queued_at
+    assert queued is not None
+    now = T0 + timedelta(minutes=2)
+    for event in (
+        _alike(pipeline, stored, queued + timedelta(seconds=1), first_sight=False),
+        _alike(pipeline, stored, queued, first_sight=True),
+    ):
+        general = _general(store, stored, event, now)
+        assert general.action is Action.COUNT
+        assert _plain(store, stored, event, now) == general.after
+    another = _alike(pipeline, stored, queued, first_sight=False)
+    assert _general(store, stored, another, now).action is Action.IGNORE
+    assert _plain(store, stored, another, now) is None, "another delivery"
+    earlier = _alike(pipeline, stored, queued - timedelta(seconds=1), first_sight=True)
+    assert _plain(store, stored, earlier, now) is None, "queued before the newest"
+
+
 async def test_each_case_that_is_not_plain_falls_back() -> None:
     """Every condition of a plain repeat, broken alone, makes the fast path decline (None): an
     incident closed, a group's, with an effect in progress, held, refused, without its ticket;
@@ -225,7 +263,7 @@ async def test_each_case_that_is_not_plain_falls_back() -> None:
         "resolved": _event(pipeline, stored, 1, status=Status.RESOLVED),
         "priority changed": _event(pipeline, stored, 1, priority_changed=True),
         "answers a firing": AnswersFiring(plain),
-        "stamped alike": _event(pipeline, stored, 0),
+        "stamped and queued alike, not its first sight": _event(pipeline, stored, 0),
         "older": _event(pipeline, stored, -1),
         "raise": _event(pipeline, stored, 1, priority=Priority.CRITICAL),
     }
@@ -286,6 +324,18 @@ async def test_a_storm_repeat_takes_the_fast_path() -> None:
     incident = (await store.incidents())[0]
     assert incident.occurrences == 6
     assert incident.last_event_at == T0 + timedelta(minutes=5)
+
+
+async def test_repeats_stamped_and_queued_alike_take_the_fast_path() -> None:
+    """Repeats stamped and queued as the incident's newest event (one SendMessageBatch's, each
+    message's first sight) are counted by the fast path, each once."""
+    store, pipeline, clock = await _storm()
+    for n in range(1, 4):
+        clock.now = T0 + timedelta(minutes=n)
+        message = _message(_body(0, n=n), n, clock.now)
+        assert (await pipeline.process(message))[0].action is Action.COUNT
+    assert (store.asked, store.counted) == (3, 3)
+    assert (await store.incidents())[0].occurrences == 4
 
 
 async def test_a_dry_run_takes_the_general_path() -> None:

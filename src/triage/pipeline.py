@@ -553,7 +553,9 @@ class Pipeline:
                 group = self.group_of(alerts[0])
                 if group is None and not redelivered:
                     claimant = delivery_owner(f"{owner}#0", delivery)
-                    counted = await self._plain_repeat(alerts[0], claimant, queued_at)
+                    counted = await self._plain_repeat(
+                        alerts[0], claimant, queued_at, first_sight=0 in unseen
+                    )
                     if counted is not None:
                         return [counted]
                 return [await handled(0, group)]
@@ -602,7 +604,7 @@ class Pipeline:
         return [a for a in actions if a is not None]
 
     async def _plain_repeat(
-        self, alert: Alert, owner: str, queued_at: datetime | None
+        self, alert: Alert, owner: str, queued_at: datetime | None, *, first_sight: bool
     ) -> Action | None:
         """A storm's plain repeat counted in one write (`Store.count_repeat`), without a claim,
         a view or a sink: COUNT. None, with nothing written, when the alert may be anything
@@ -625,7 +627,7 @@ class Pipeline:
         if self.silences is not None and any(s.active(now) for s in await self.silences.current()):
             return None
         try:
-            event = self.event(alert, queued_at)
+            event = self.event(alert, queued_at, first_sight=first_sight)
             transition = await store.count_repeat(event, owner, now)
         except BaseException as exc:
             name_alert(exc, alert)

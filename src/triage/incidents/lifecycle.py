@@ -714,7 +714,7 @@ def _decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: P
             return repeated(stored, now, policy)
         return Decision(Action.IGNORE, None)
     if stored.state is State.OPEN and firing:
-        if _another_delivery(stored, alert, queued):
+        if another_delivery(stored, alert, queued):
             return Decision(Action.IGNORE, None)
         # A repeat, the storm's case: one copy of the incident, not one per change.
         return repeated(stored, now, policy, last_event_at=alert.occurred_at, last_queued_at=queued)
@@ -765,7 +765,7 @@ def _counted_here(stored: Incident, alert: AlertEvent) -> bool:
     return first_sight(alert) and (before is None or alert.occurred_at >= before)
 
 
-def _another_delivery(stored: Incident, alert: AlertEvent, queued: datetime | None) -> bool:
+def another_delivery(stored: Incident, alert: AlertEvent, queued: datetime | None) -> bool:
     """`alert` is stamped and queued as the newest firing `stored` applied, and is no first
     sight of its message: another delivery of that firing (SQS keeps a copy of a message it
     was asked to delete). Its short id may have left `Incident.counted_by` once the delete

@@ -3,8 +3,9 @@ decided in one copy of the incident instead of the whole lifecycle (`Store.count
 
 A repeat is plain when nothing in it can change the incident's state or call a sink: the
 incident is open, its own (no group's), with no effect in progress, held or refused; the alert
-fires, is newer than every event applied (an older or equal one is ordered by the general
-rules), was not applied before, states no priority above its ticket's, and the interval's
+fires, is not older than the newest event applied (an older one, or one stamped alike that
+`older_event`'s order puts before it or reads as another delivery of it, is the general
+rules'), was not applied before, states no priority above its ticket's, and the interval's
 update is not due. Anything else, or any doubt, is `None`: the caller takes the general path
 (`Store.begin`), which decides every case. What it writes is what the general path writes
 for such a repeat, field for field (`tests/test_plain_repeat.py` holds them to it).
@@ -22,10 +23,12 @@ from triage.incidents.lifecycle import (
     Incident,
     Policy,
     State,
+    another_delivery,
     priority_changed,
     queued_at,
     replace_incident,
     stated_priority,
+    tie_status,
 )
 from triage.models import Status
 
@@ -57,8 +60,15 @@ def plain_count(
     if getattr(alert, "answers_firing", False):
         return None
     occurred = alert.occurred_at
-    if not occurred > stored.last_event_at:
-        return None  # older, or alike: `guards` and another delivery's rules order it
+    if occurred < stored.last_event_at:
+        return None  # older: a late repeat, which the general path counts without moving times
+    if occurred == stored.last_event_at and (
+        stored.guards(occurred, policy, queued_at(alert), status=tie_status(alert))
+        or another_delivery(stored, alert, queued_at(alert))
+    ):
+        # Stamped alike (the repeats of one SendMessageBatch, dated by their queue time): by
+        # `older_event`'s order, queued before the newest event, or another delivery of it.
+        return None
     if alert_owner in stored.effects_by or counted in stored.counted_by or counted in settled:
         return None  # applied already (another delivery of it)
     ticket = stored.ticket
