@@ -1,12 +1,14 @@
-"""Round 8 faults (helper 553): the daemon's host clock minutes off SQS's (SentTimestamp). With
-the SQLite store nothing corrects the lifecycle's "from the future" (DynamoDB's answers' Date
-does, tests/test_replica_clocks.py); the queue's ages are read on SQS's clock, which a first
-delivery's ApproximateFirstReceiveTimestamp tells (`Message.sqs_ahead`)."""
+"""Round 8 faults (helper 553): the daemon's host clock minutes off SQS's (SentTimestamp). The
+queue's ages are read on SQS's clock, which a first delivery's ApproximateFirstReceiveTimestamp
+tells (`Message.sqs_ahead`), and the SQLite store's clock follows it
+(`Store.follow_queue_clock`), as DynamoDB's follows its answers' Date
+(tests/test_replica_clocks.py), so the lifecycle's "from the future" is judged on it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,15 +53,7 @@ def _job(status: str, at: datetime) -> str:
     [
         timedelta(0),
         TEN_MINUTES,
-        pytest.param(
-            -TEN_MINUTES,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="SQLite's clock is the host's: a host 10 min slow dates every fresh "
-                "event back to its receive (believable_time), but not a late one, so their "
-                "order flips (fix: the store's clock follows SQS's offset, helper 547's files)",
-            ),
-        ),
+        -TEN_MINUTES,
     ],
     ids=["in-step", "10min-fast", "10min-slow"],
 )
@@ -69,8 +63,7 @@ async def test_a_firing_delivered_late_stays_older_than_its_resolve(
     """A firing whose delivery came 5.5 minutes late (a retry's backoff, a backlog) after the
     resolve stamped a minute after it was recorded is ignored, whatever the host clock says:
     no ticket is opened for an alert that had already resolved."""
-    host_now = lambda: datetime.now(UTC) + host_off  # noqa: E731
-    sqlite.now = host_now  # type: ignore[method-assign]  # the host's clock, as SQLite reads it
+    sqlite.host_time = lambda: time.time() + host_off.total_seconds()  # the host's clock
     sink = Sink()
     pipeline = Pipeline(
         Ledger(sqlite), Summariser(), [sink], Metrics(), redactor=Redactor(), policy=POLICY
@@ -85,6 +78,7 @@ async def test_a_firing_delivered_late_stays_older_than_its_resolve(
         1,
         resolved + timedelta(seconds=1),
         received_at=resolved + timedelta(seconds=2) + host_off,
+        sqs_ahead=-host_off,  # as SqsInbox gives every message once a first delivery told it
     )
     # The firing: sent a second after it happened, delivered again 5.5 minutes later.
     firing = Message(
@@ -94,6 +88,7 @@ async def test_a_firing_delivered_late_stays_older_than_its_resolve(
         2,
         fired + timedelta(seconds=1),
         received_at=fired + timedelta(minutes=5, seconds=30) + host_off,
+        sqs_ahead=-host_off,  # as SqsInbox gives every message once a first delivery told it
     )
     actions = [str(o.action) for m in (resolve, firing) for o in await pipeline.process(m)]
     assert actions == ["record", "ignore"]
@@ -105,15 +100,7 @@ async def test_a_firing_delivered_late_stays_older_than_its_resolve(
     [
         timedelta(0),
         TEN_MINUTES,
-        pytest.param(
-            -TEN_MINUTES,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a host 10 min slow dates both events back to its receive (plus the "
-                "skew): they are ordered by arrival, and the older resolve closes (fix: the "
-                "store's clock follows SQS's offset, as DynamoDB's follows its Date)",
-            ),
-        ),
+        -TEN_MINUTES,
     ],
     ids=["in-step", "10min-fast", "10min-slow"],
 )
@@ -122,7 +109,7 @@ async def test_a_resolve_older_than_the_firing_and_delivered_after_it_is_ignored
 ) -> None:
     """The resolve of an earlier episode (stamped a minute before the firing) delivered 30 s
     after the firing is ignored, whatever the host clock says: the ticket stays open."""
-    sqlite.now = lambda: datetime.now(UTC) + host_off  # type: ignore[method-assign]
+    sqlite.host_time = lambda: time.time() + host_off.total_seconds()  # the host's clock
     sink = Sink()
     pipeline = Pipeline(
         Ledger(sqlite), Summariser(), [sink], Metrics(), redactor=Redactor(), policy=POLICY
@@ -136,6 +123,7 @@ async def test_a_resolve_older_than_the_firing_and_delivered_after_it_is_ignored
         1,
         fired + timedelta(seconds=1),
         received_at=fired + timedelta(seconds=2) + host_off,
+        sqs_ahead=-host_off,  # as SqsInbox gives every message once a first delivery told it
     )
     resolve = Message(
         "m-resolve",
@@ -144,6 +132,7 @@ async def test_a_resolve_older_than_the_firing_and_delivered_after_it_is_ignored
         2,
         resolved + timedelta(seconds=1),
         received_at=fired + timedelta(seconds=30) + host_off,
+        sqs_ahead=-host_off,  # as SqsInbox gives every message once a first delivery told it
     )
     actions = [str(o.action) for m in (firing, resolve) for o in await pipeline.process(m)]
     assert actions == ["open", "ignore"]

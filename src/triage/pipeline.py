@@ -390,6 +390,8 @@ class Pipeline:
         tried_here = reached is not None
         repeat = _tried_before(message, tried_here)
         _log_normalized(normalized, repeat=repeat)
+        if message.sqs_ahead is not None:  # a store on this host's clock follows SQS's
+            self.ledger.store.follow_queue_clock(message.sqs_ahead)
         skew = self.policy.max_future_skew
         queued = _queued_at(message, self._stamp_set_aside)
         received = self._shared(message.received_at)

@@ -11,7 +11,9 @@ it: `_transact` (the one write of an incident, which holds every record to its s
 from __future__ import annotations
 
 import abc
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -27,6 +29,11 @@ log = structlog.get_logger("triage.incidents.store")
 
 #: Incidents a listing decodes between turns it gives the event loop (about 6 ms of CPU).
 _DECODE_BATCH = 200
+#: How far this host's clock may be off SQS's before a store on it follows SQS's
+#: (`StoreBase.follow_queue_clock`): the bound DynamoDB's store keeps to its answers' `Date`.
+QUEUE_CLOCK_TRUSTED_S = 5.0
+#: A new estimate of SQS's offset this close to the one followed is not taken.
+QUEUE_CLOCK_STEADY_S = 1.0
 
 
 class StoreBase(abc.ABC):
@@ -58,13 +65,45 @@ class StoreBase(abc.ABC):
 
     def now(self) -> datetime:
         """The time decisions on this store are taken at: this host's clock, which every
-        replica of a SQLite file shares; a store shared across hosts reads its own."""
-        return datetime.now(UTC)
+        replica of a SQLite file shares, or SQS's once this host's is found minutes off it
+        (`follow_queue_clock`); a store shared across hosts reads its own."""
+        return datetime.fromtimestamp(self.host_time() + self._queue_ahead_s, UTC)
 
     def shared_time(self, host_s: float) -> float:
         """A time read from this host's clock (epoch seconds) as `now()` would say it: what
         the records replicas share (the budgets) are dated with."""
-        return host_s
+        return host_s + self._queue_ahead_s
+
+    #: This host's clock, in epoch seconds (a test gives a host's clock minutes off).
+    host_time: Callable[[], float] = staticmethod(time.time)
+    #: How far SQS's clock is ahead of this host's, as `now()` follows it (0: not followed).
+    _queue_ahead_s = 0.0
+
+    def follow_queue_clock(self, ahead: timedelta) -> None:
+        """SQS's clock is `ahead` of this host's (`Message.sqs_ahead`, told by a first
+        delivery). A store on this host's clock follows SQS's once they are more than
+        QUEUE_CLOCK_TRUSTED_S apart: the alerts' own stamps are on their senders' clocks, kept
+        near SQS's (NTP), and judged against the store's time ("from the future",
+        `pipeline.believable_time`). On a host ten minutes slow every fresh alert looked ten
+        minutes ahead and was dated back to its receive, but a late one was not, and their
+        order flipped (a resolve ignored, or an old one closing a ticket). A new estimate
+        within QUEUE_CLOCK_STEADY_S of the one followed is not taken: each is off by its
+        receive's round trip, and `now()` should not move back and forth by milliseconds.
+        A store shared across hosts (DynamoDB) keeps the clock of its own answers."""
+        ahead_s = ahead.total_seconds()
+        if abs(ahead_s) <= QUEUE_CLOCK_TRUSTED_S:
+            ahead_s = 0.0
+        if abs(ahead_s - self._queue_ahead_s) <= QUEUE_CLOCK_STEADY_S:
+            return
+        if ahead_s:
+            log.warning(
+                "store.clock_follows_queue",
+                sqs_ahead_s=round(ahead_s, 1),
+                why="alerts' times are judged on SQS's clock while this host's is off it",
+            )
+        else:
+            log.info("store.clock_in_step", why="this host's clock is within SQS's again")
+        self._queue_ahead_s = ahead_s
 
     @abc.abstractmethod
     async def _get(self, kind: str, key: str) -> Record | None: ...

@@ -137,6 +137,9 @@ class DynamoDBStore(Store):
     def shared_time(self, host_s: float) -> float:
         return host_s - self._offset_s - self._step_s()
 
+    def follow_queue_clock(self, ahead: timedelta) -> None:
+        """Not followed: the replicas share DynamoDB's clock, read from its answers (`now`)."""
+
     def _step_s(self) -> float:
         """How far this host's clock stepped since the last comparison with DynamoDB's (0 when
         by no more than CLOCK_TRUSTED_S), as the steady clock tells: between comparisons
