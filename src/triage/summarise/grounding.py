@@ -1572,7 +1572,8 @@ _YEAR_BEFORE = re.compile(
     r"(?<![a-z])(?:in|since|during|until|before|after|year|early|late|mid)\s{1,3}$",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?:19|20)\d{2}")
+#: A year from 1900 to 2999: the years an alert, a log or a ticket of this product may name.
+_YEAR = re.compile(r"(?:19|2\d)\d{2}")
 _VALUE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,64})?|\d{1,64}(?:\.\d{1,64})?")
 
 
