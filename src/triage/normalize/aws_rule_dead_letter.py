@@ -26,14 +26,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from triage.models import Alert, Status
+from triage.normalize import aws_dead_letters as letters
 from triage.normalize import common
-from triage.normalize.aws_scheduler import (
-    ERROR_CODE,
-    ERROR_MESSAGE,
-    EXHAUSTED,
-    RETRIES,
-    TARGET_ARN,
-)
 from triage.normalize.common import Normalized
 from triage.normalize.vendors import labelled
 
@@ -54,18 +48,18 @@ def is_dead_letter(attributes: Mapping[str, str]) -> bool:
         isinstance(rule, str)
         and rule.startswith("arn:")
         and ":events:" in rule
-        and (ERROR_CODE in attributes or TARGET_ARN in attributes)
+        and (letters.ERROR_CODE in attributes or letters.TARGET_ARN in attributes)
     )
 
 
 def normalize(body: str | bytes, attributes: Mapping[str, str]) -> Normalized:
     """One firing alert for the rule's failed delivery, keyed by rule and target."""
     rule = common.ident(attributes.get(RULE_ARN), RULE_ARN)
-    target = common.ident_or_none(attributes.get(TARGET_ARN), TARGET_ARN) or ""
-    code = common.word(attributes.get(ERROR_CODE), ERROR_CODE)
+    target = common.ident_or_none(attributes.get(letters.TARGET_ARN), letters.TARGET_ARN) or ""
+    code = common.word(attributes.get(letters.ERROR_CODE), letters.ERROR_CODE)
     bus, name = _rule_names(rule)
-    region, account = _arn_part(rule, 3), _arn_part(rule, 4)
-    text = _text(body)
+    region, account = letters.arn_part(rule, 3), letters.arn_part(rule, 4)
+    text = letters.body_text(body)
     event = _event(text)
     alert = Alert(
         source=SOURCE,
@@ -79,8 +73,8 @@ def normalize(body: str | bytes, attributes: Mapping[str, str]) -> Normalized:
             ("event_bus", bus),
             ("target", target),
             ("error_code", code),
-            ("exhausted_retry_condition", attributes.get(EXHAUSTED)),
-            ("retry_attempts", attributes.get(RETRIES)),
+            ("exhausted_retry_condition", attributes.get(letters.EXHAUSTED)),
+            ("retry_attempts", attributes.get(letters.RETRIES)),
             ("event_source", event.get("source")),
             ("detail_type", event.get("detail-type")),
             ("account", account),
@@ -104,17 +98,11 @@ def _rule_names(rule: str) -> tuple[str, str]:
     return "", rule
 
 
-def _arn_part(arn: str, index: int) -> str | None:
-    """Part `index` of an ARN (3 the Region, 4 the account), or None when it has none."""
-    parts = arn.split(":")
-    return parts[index] if len(parts) > index and parts[index] else None
-
-
 def _title(bus: str, name: str, target: str, code: str | None) -> str:
     """ "EventBridge rule order-events (orders-bus) could not deliver to order-processor:
     NO_PERMISSIONS": names, not ARNs."""
     scoped = f"{name} ({bus})" if bus and bus != "default" else name
-    target_name = target.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if target else ""
+    target_name = letters.resource_name(target) if target else ""
     to = f" to {target_name}" if target_name else " to its target"
     why = f": {code}" if code else ""
     return common.title(f"EventBridge rule {scoped} could not deliver an event{to}{why}")
@@ -132,13 +120,7 @@ def _event(text: str) -> dict[str, Any]:
 
 def _description(attributes: Mapping[str, str], event: dict[str, Any]) -> str:
     """The error message EventBridge gave, why it stopped retrying, and the event it carried."""
-    message = common.text(attributes.get(ERROR_MESSAGE), ERROR_MESSAGE)
-    lines = [message or "EventBridge's dead-letter message holds no error message."]
-    condition = common.word(attributes.get(EXHAUSTED), EXHAUSTED)
-    retries = common.word(attributes.get(RETRIES), RETRIES)
-    if condition or retries:
-        after = f" after {retries} retries" if retries else ""
-        lines.append(f"EventBridge gave up{after} ({condition or 'no retry condition named'}).")
+    lines = letters.failure_lines(attributes, "EventBridge")
     said = _event_said(event)
     if said:
         lines.append(f"The undelivered event: {said}.")
@@ -161,11 +143,3 @@ def _event_said(event: dict[str, Any]) -> str:
     )
     when = common.word(event.get("time"), "time")
     return f"{said}, {when}" if said and when else said
-
-
-def _text(body: Any) -> str:
-    """The body as text, kept whole with the alert (`raw`): the event to send again. The store
-    keeps it; nothing shows it."""
-    if isinstance(body, bytes | bytearray):
-        return bytes(body).decode("utf-8", errors="replace")
-    return str(body)

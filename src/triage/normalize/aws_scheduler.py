@@ -18,20 +18,27 @@ closes it (or its route's `resolve_after_s`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from triage.models import Alert, Status
 from triage.normalize import common
+from triage.normalize.aws_dead_letters import (
+    ERROR_CODE,
+    EXHAUSTED,
+    RETRIES,
+    TARGET_ARN,
+    arn_part,
+    body_text,
+    failure_lines,
+    resource_name,
+)
 from triage.normalize.common import Normalized
 from triage.normalize.vendors import labelled
 
 SOURCE = "aws"
 #: The format a Scheduler dead-letter message is read as (`triage.normalize.Recognised`).
 FORMAT = "scheduler-dead-letter"
-#: The attributes Scheduler sets on a dead-letter message.
-SCHEDULE_ARN, TARGET_ARN = "SCHEDULE_ARN", "TARGET_ARN"
-ERROR_CODE, ERROR_MESSAGE = "ERROR_CODE", "ERROR_MESSAGE"
-EXHAUSTED, RETRIES = "EXHAUSTED_RETRY_CONDITION", "RETRY_ATTEMPTS"
+#: The attribute naming the schedule (the others: `aws_dead_letters`).
+SCHEDULE_ARN = "SCHEDULE_ARN"
 #: A schedule's ARN: arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>.
 _SCHEDULE_PREFIX = "schedule/"
 
@@ -54,7 +61,7 @@ def normalize(body: str | bytes, attributes: Mapping[str, str]) -> Normalized:
     target = common.ident_or_none(attributes.get(TARGET_ARN), TARGET_ARN) or ""
     code = common.word(attributes.get(ERROR_CODE), ERROR_CODE)
     group, name = _schedule_names(schedule)
-    region, account = _arn_part(schedule, 3), _arn_part(schedule, 4)
+    region, account = arn_part(schedule, 3), arn_part(schedule, 4)
     alert = Alert(
         source=SOURCE,
         status=Status.FIRING,
@@ -74,7 +81,7 @@ def normalize(body: str | bytes, attributes: Mapping[str, str]) -> Normalized:
         ),
         occurred_at=common.now(),
         identity={"service": "scheduler", "schedule": schedule, "target": target},
-        raw={"MessageAttributes": dict(attributes), "Body": _text(body)},
+        raw={"MessageAttributes": dict(attributes), "Body": body_text(body)},
     )
     return Normalized((alert,), (), ())
 
@@ -89,17 +96,11 @@ def _schedule_names(schedule: str) -> tuple[str, str]:
     return "", schedule
 
 
-def _arn_part(arn: str, index: int) -> str | None:
-    """Part `index` of an ARN (3 the Region, 4 the account), or None when it has none."""
-    parts = arn.split(":")
-    return parts[index] if len(parts) > index and parts[index] else None
-
-
 def _title(group: str, name: str, target: str, code: str | None) -> str:
     """ "EventBridge Scheduler: schedule nightly-report (reports) failed to invoke
     report-builder: AWS.Scheduler.TargetInvocationFailed": names, not ARNs."""
     scoped = f"{name} ({group})" if group and group != "default" else name
-    target_name = target.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if target else ""
+    target_name = resource_name(target) if target else ""
     to = f" {target_name}" if target_name else " its target"
     why = f": {code}" if code else ""
     return common.title(f"EventBridge Scheduler: schedule {scoped} failed to invoke{to}{why}")
@@ -107,20 +108,6 @@ def _title(group: str, name: str, target: str, code: str | None) -> str:
 
 def _description(attributes: Mapping[str, str]) -> str:
     """The error message Scheduler gave, and why it stopped retrying."""
-    message = common.text(attributes.get(ERROR_MESSAGE), ERROR_MESSAGE)
-    lines = [message or "Scheduler's dead-letter message holds no error message."]
-    condition = common.word(attributes.get(EXHAUSTED), EXHAUSTED)
-    retries = common.word(attributes.get(RETRIES), RETRIES)
-    if condition or retries:
-        after = f" after {retries} retries" if retries else ""
-        lines.append(f"Scheduler gave up{after} ({condition or 'no retry condition named'}).")
+    lines = failure_lines(attributes, "Scheduler")
     lines.append("The schedule's input never reached its target: send it again once it is fixed.")
     return common.text("\n".join(lines), "description", common.DESCRIPTION_MAX) or ""
-
-
-def _text(body: Any) -> str:
-    """The body as text, kept whole with the alert (`raw`): the input to send again. The
-    store keeps it; nothing shows it."""
-    if isinstance(body, bytes | bytearray):
-        return bytes(body).decode("utf-8", errors="replace")
-    return str(body)
