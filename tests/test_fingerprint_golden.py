@@ -204,6 +204,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/chatbot-custom-notification.json": ("8612a5ec59266d2ab8917fe5487fd062",),
     "aws/lambda-kinesis-on-failure.json": ("35f9e57f4c6a00ae55150a9f3c1ff29f",),
     "aws/lambda-msk-on-failure.json": ("04f17f01e23905f418f1ea43b9311f06",),
+    # An EventBridge pipe's dead-letter record of a discarded stream batch: keyed by pipe and stream.
+    "aws/pipes-kinesis-dead-letter.json": ("e12b02f8e0b4d836864a25b192cb1f04",),
+    "aws/pipes-dynamodb-dead-letter.json": ("5cd50b9b2031d5aa681adf54a0228635",),
     "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),
     "aws/inspector2-finding-sns.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),
     "aws/macie-finding-sns.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),

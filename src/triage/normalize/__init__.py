@@ -17,7 +17,8 @@ A Sentry webhook's `Sentry-Hook-Resource` header, when the message carries it, i
 `sentry_resource`: it decides how a Sentry body is read. A message's string attributes, passed
 as `attributes`, make it an EventBridge Scheduler dead letter when they name a schedule
 (`aws_scheduler`): read from them, whatever the body holds; so is an EventBridge rule's
-dead letter, when they name a rule (`aws_rule_dead_letter`). `recognise_body` also names the
+dead letter, when they name a rule (`aws_rule_dead_letter`), and an event bus's own, when they
+carry an error code and no rule (`aws_bus_dead_letter`). `recognise_body` also names the
 format that matched, for callers (the ingest gateway) that check a body came from where it says.
 """
 
@@ -36,8 +37,10 @@ from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFo
 from triage.normalize import (
     airbrake,
     alertmanager,
+    aws_bus_dead_letter,
     aws_lambda_destinations,
     aws_notices,
+    aws_pipes,
     aws_rule_dead_letter,
     aws_s3,
     aws_scheduler,
@@ -154,6 +157,7 @@ FORMATS: tuple[Format, ...] = (
         aws_lambda_destinations.normalize,
         _keys("requestContext"),
     ),
+    Format(aws_pipes.FORMAT, aws_pipes.matches, aws_pipes.normalize, _keys(aws_pipes.CONTEXT)),
     Format("grafana", grafana.matches_unified, grafana.normalize_unified, _keys("alerts")),
     Format("alertmanager", alertmanager.matches, alertmanager.normalize, _keys("alerts")),
     Format("grafana-legacy", grafana.matches_legacy, grafana.normalize_legacy, _keys("ruleId")),
@@ -338,6 +342,10 @@ def recognise_body(
     if attributes and aws_rule_dead_letter.is_dead_letter(attributes):
         name = aws_rule_dead_letter.FORMAT
         read = _parse(name, lambda _: aws_rule_dead_letter.normalize(body, attributes), {})
+        return Recognised(name, read)
+    if attributes and aws_bus_dead_letter.is_dead_letter(attributes, body):
+        name = aws_bus_dead_letter.FORMAT
+        read = _parse(name, lambda _: aws_bus_dead_letter.normalize(body, attributes), {})
         return Recognised(name, read)
     if not isinstance(body, str | bytes) or len(body) > _REMEMBERED_CHARS:
         return _read_body(body, sentry_resource)  # a bytearray cannot be a key

@@ -5,6 +5,7 @@ is what was not delivered; it is kept whole with the alert, never read as an ale
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,3 +48,30 @@ def body_text(body: Any) -> str:
     if isinstance(body, bytes | bytearray):
         return bytes(body).decode("utf-8", errors="replace")
     return str(body)
+
+
+def undelivered_event(text: str) -> dict[str, Any]:
+    """The undelivered event when the body is an EventBridge event's JSON, else {}: only
+    shown, never read as an alert."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def event_said(event: dict[str, Any]) -> str:
+    """ "aws.ec2 EC2 Instance State-change Notification 7bf73129-…, 2026-11-23T10:00:00Z": what
+    the undelivered event was, as far as its envelope says. Not its resources: their names
+    (an alarm's "…-latency") would give the ticket the steps of the event's own problem."""
+    said = " ".join(
+        word
+        for word in (
+            common.word(event.get("source"), "source"),
+            common.word(event.get("detail-type"), "detail-type"),
+            common.word(event.get("id"), "id"),
+        )
+        if word
+    )
+    when = common.word(event.get("time"), "time")
+    return f"{said}, {when}" if said and when else said

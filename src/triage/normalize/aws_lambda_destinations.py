@@ -59,7 +59,7 @@ EVENTBRIDGE_FAILURE = ("lambda", "Lambda Function Invocation Result - Failure")
 _SUCCEEDED = "Success"
 
 #: The batch-info key of each stream a mapping reads, and how its title names the stream.
-_BATCH_INFO = {
+BATCH_INFO = {
     "KinesisBatchInfo": "Kinesis stream",
     "DDBStreamBatchInfo": "DynamoDB table",
     "KafkaBatchInfo": "Kafka cluster",
@@ -94,7 +94,7 @@ def matches(payload: dict[str, Any]) -> bool:
         and "condition" in context
         and _responded(payload)
         and "requestPayload" not in payload
-        and _batch_key(payload) is not None
+        and batch_key(payload) is not None
     )
 
 
@@ -111,16 +111,16 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     """One firing alert for the discarded batch, keyed by function and stream."""
     context = common.obj(payload.get("requestContext"), "requestContext", required=True)
     response = common.obj_or_empty(payload.get("responseContext"))
-    key = _batch_key(payload) or "KinesisBatchInfo"
+    key = batch_key(payload) or "KinesisBatchInfo"
     batch = common.obj(payload.get(key), key, required=True)
     function = _unqualified(common.ident(context.get("functionArn"), "requestContext.functionArn"))
-    stream = _stream(batch, key)
+    stream = stream_of(batch, key)
     condition = common.word(context.get("condition"), "requestContext.condition")
     occurred, notes = dated(payload.get("timestamp"), "Lambda destination record timestamp")
     alert = Alert(
         source=SOURCE,
         status=Status.FIRING,
-        title=_title(function, _BATCH_INFO[key], stream, condition),
+        title=_title(function, BATCH_INFO[key], stream, condition),
         severity="error",
         description=_kafka_description(batch) if key == _KAFKA else _description(batch),
         labels=labelled(
@@ -140,7 +140,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes)
 
 
-def _stream(batch: dict[str, Any], key: str) -> str:
+def stream_of(batch: dict[str, Any], key: str) -> str:
     """What the mapping reads: a stream's ARN; a Kafka cluster's ARN (MSK), else its bootstrap
     servers (a self-managed cluster's record names no ARN)."""
     if key != _KAFKA:
@@ -151,9 +151,9 @@ def _stream(batch: dict[str, Any], key: str) -> str:
     )
 
 
-def _batch_key(payload: dict[str, Any]) -> str | None:
+def batch_key(payload: dict[str, Any]) -> str | None:
     """Which stream's batch info the record carries, if any."""
-    return next((key for key in _BATCH_INFO if isinstance(payload.get(key), dict)), None)
+    return next((key for key in BATCH_INFO if isinstance(payload.get(key), dict)), None)
 
 
 def _unqualified(arn: str) -> str:
@@ -173,10 +173,10 @@ def _title(function: str, kind: str, stream: str, condition: str | None) -> str:
     the function's and stream's names, not their ARNs (a DynamoDB stream by its table)."""
     name = function.rsplit(":", 1)[-1]
     why = f" ({condition})" if condition else ""
-    return common.title(f"Lambda {name} discarded a batch of {kind} {_stream_name(stream)}{why}")
+    return common.title(f"Lambda {name} discarded a batch of {kind} {stream_name(stream)}{why}")
 
 
-def _stream_name(stream: str) -> str:
+def stream_name(stream: str) -> str:
     """`stream/mystream` → mystream; `table/orders/stream/2026-…` → orders."""
     resource = stream.split(":", 5)[-1].split("/")
     return resource[1] if len(resource) > 1 and resource[1] else stream
@@ -216,14 +216,19 @@ def _kafka_description(batch: dict[str, Any]) -> str:
 
 def _description(batch: dict[str, Any]) -> str:
     """Where the discarded records are, so they can be read again from the stream."""
-    lines = [
+    text = "The function failed this batch until Lambda discarded it; its records were not "
+    text += "processed. Replay them from the stream:\n" + "\n".join(batch_places(batch))
+    return common.text(text, "description", common.DESCRIPTION_MAX) or ""
+
+
+def batch_places(batch: dict[str, Any]) -> list[str]:
+    """ "shardId: shardId-000000000000", …: where a Kinesis or DynamoDB stream's discarded
+    batch sits, one line a field."""
+    return [
         f"{name}: {value}"
         for name in _BATCH_PLACE
         if (value := common.line(common.unnested(batch.get(name)), name, 200, shown=True))
     ]
-    text = "The function failed this batch until Lambda discarded it; its records were not "
-    text += "processed. Replay them from the stream:\n" + "\n".join(lines)
-    return common.text(text, "description", common.DESCRIPTION_MAX) or ""
 
 
 def is_async_failure(record: dict[str, Any]) -> bool:

@@ -21,7 +21,6 @@ stays open until `triage incidents close` closes it (or its route's `resolve_aft
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,7 +59,7 @@ def normalize(body: str | bytes, attributes: Mapping[str, str]) -> Normalized:
     bus, name = _rule_names(rule)
     region, account = letters.arn_part(rule, 3), letters.arn_part(rule, 4)
     text = letters.body_text(body)
-    event = _event(text)
+    event = letters.undelivered_event(text)
     alert = Alert(
         source=SOURCE,
         status=Status.FIRING,
@@ -108,38 +107,11 @@ def _title(bus: str, name: str, target: str, code: str | None) -> str:
     return common.title(f"EventBridge rule {scoped} could not deliver an event{to}{why}")
 
 
-def _event(text: str) -> dict[str, Any]:
-    """The undelivered event when the body is an EventBridge event's JSON, else {}: only
-    shown, never read as an alert."""
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _description(attributes: Mapping[str, str], event: dict[str, Any]) -> str:
     """The error message EventBridge gave, why it stopped retrying, and the event it carried."""
     lines = letters.failure_lines(attributes, "EventBridge")
-    said = _event_said(event)
+    said = letters.event_said(event)
     if said:
         lines.append(f"The undelivered event: {said}.")
     lines.append("The event never reached this target: send it again once it is fixed.")
     return common.text("\n".join(lines), "description", common.DESCRIPTION_MAX) or ""
-
-
-def _event_said(event: dict[str, Any]) -> str:
-    """ "aws.ec2 EC2 Instance State-change Notification 7bf73129-…, 2026-11-23T10:00:00Z": what
-    the undelivered event was, as far as its envelope says. Not its resources: their names
-    (an alarm's "…-latency") would give the ticket the steps of the event's own problem."""
-    said = " ".join(
-        word
-        for word in (
-            common.word(event.get("source"), "source"),
-            common.word(event.get("detail-type"), "detail-type"),
-            common.word(event.get("id"), "id"),
-        )
-        if word
-    )
-    when = common.word(event.get("time"), "time")
-    return f"{said}, {when}" if said and when else said
