@@ -207,6 +207,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     # An EventBridge pipe's dead-letter record of a discarded stream batch: keyed by pipe and stream.
     "aws/pipes-kinesis-dead-letter.json": ("e12b02f8e0b4d836864a25b192cb1f04",),
     "aws/pipes-dynamodb-dead-letter.json": ("5cd50b9b2031d5aa681adf54a0228635",),
+    # A Custom Event Bus subscriber's dead-letter record: keyed by subscriber and target.
+    "aws/eventbridge-subscriber-dead-letter.json": ("f859ac02fdfb8b442b0a84e80230db53",),
     "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),
     "aws/inspector2-finding-sns.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),
     "aws/macie-finding-sns.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),

@@ -312,6 +312,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "context", "context.partnerResourceArn", "KinesisBatchInfo", "KinesisBatchInfo.streamArn",
         "DDBStreamBatchInfo", "DDBStreamBatchInfo.streamArn",
     },
+    "eventbridge-subscriber-dead-letter": {"subscriberArn", "targetArn", "failedMessages"},
     "sns-confirmation": {"Type", "TopicArn", "Message"},
     "sns-text": {"Type", "TopicArn", "Message", "Subject"},
     "cloudwatch-alarm": {

@@ -464,7 +464,7 @@ def test_routes_and_the_gateway_know_the_tools() -> None:
 #: Formats that reach the queue from AWS itself (SNS, EventBridge), never by a webhook.
 AWS_DELIVERED = {"sns-confirmation", "sns-text", "cloudwatch-alarm", "cloudwatch-eventbridge"}
 AWS_DELIVERED |= {"eventbridge", "lambda-destination", "lambda-async-failure"}
-AWS_DELIVERED |= {"pipes-dead-letter"}
+AWS_DELIVERED |= {"pipes-dead-letter", "eventbridge-subscriber-dead-letter"}
 
 
 def test_every_format_but_aws_deliveries_has_a_gateway_path() -> None:

@@ -238,3 +238,69 @@ async def _actions(bodies: list[str], attributes: dict[str, str] | None = None) 
         )
         actions += [outcome.action for outcome in await pipeline.process(message)]
     return actions
+
+
+# --- A Custom Event Bus subscriber's dead-letter record ----------------------------------------
+
+_SUBSCRIBER_RECORD = (PAYLOADS / "aws/eventbridge-subscriber-dead-letter.json").read_text()
+
+
+def test_a_subscriber_s_dead_letter_record_is_its_failed_delivery() -> None:
+    """A subscriber's dead-letter record, refused before as an unknown format, fires titled with
+    the subscriber, its bus, its target and the error code, the failed events' ids shown,
+    keyed by subscriber and target."""
+    recognised = recognise_body(_SUBSCRIBER_RECORD)
+    assert recognised.format == "eventbridge-subscriber-dead-letter"
+    [alert] = recognised.normalized.alerts
+    assert alert.source == "aws"
+    assert alert.status is Status.FIRING
+    assert alert.title == (
+        "EventBridge subscriber large-orders (orders) could not deliver 2 events to "
+        "large-orders: ACCESS_DENIED"
+    )
+    assert "not authorized to perform sqs:SendMessage" in alert.description
+    assert "gave up after 4 retries (MaximumEventAgeInSeconds)" in alert.description
+    assert "eventId e5f6a7b8-2222-4c3d-9e8f-abcdef012345" in alert.description
+    record = json.loads(_SUBSCRIBER_RECORD)
+    assert alert.identity == {
+        "service": "eventbridge",
+        "subscriber": record["subscriberArn"],
+        "target": record["targetArn"],
+    }
+
+
+def test_a_subscriber_that_keeps_failing_one_target_is_one_incident() -> None:
+    """Another error, retry count and set of events for one subscriber and target is the same
+    incident; another target is another; one failed event is titled as one."""
+    record = json.loads(_SUBSCRIBER_RECORD)
+    again = record | {
+        "errorCode": "THROTTLING",
+        "retryAttempts": 185,
+        "failedMessages": record["failedMessages"][:1],
+    }
+    other = record | {"targetArn": record["targetArn"] + "-audit"}
+    first, repeat = _one(_SUBSCRIBER_RECORD), _one(json.dumps(again))
+    assert first.fingerprint == repeat.fingerprint != _one(json.dumps(other)).fingerprint
+    assert "could not deliver an event to large-orders: THROTTLING" in repeat.title
+
+
+def test_a_subscriber_s_record_gets_the_undelivered_event_steps() -> None:
+    """The deterministic ticket of a subscriber's dead letter gives the undelivered-event
+    steps, as a rule target's does."""
+    view = redact_alert(_one(_SUBSCRIBER_RECORD), Redactor())
+    assert "undelivered-event" in [p.category for p in DeterministicSummariser().match(view)]
+
+
+def test_a_hostile_subscriber_record_stays_one_line_and_cut() -> None:
+    """Control characters in the error code and event ids leave one clean title and labels;
+    thousands of failed events show at most ten ids."""
+    hostile = "a\x00b\u202ec\x1b[31m\r\ne"
+    record = json.loads(_SUBSCRIBER_RECORD) | {
+        "errorCode": hostile,
+        "failedMessages": [{"eventId": f"{hostile}{n}"} for n in range(5_000)],
+    }
+    alert = _one(json.dumps(record))
+    for shown in (alert.title, *alert.labels.values()):
+        assert not any(ch in shown for ch in "\x00\x1b\u202e\r\n")
+    assert alert.description.count("Failed event:") == 10
+    assert "4990 more failed events" in alert.description
