@@ -70,11 +70,7 @@ def normalize(body: str | bytes, attributes: Mapping[str, str]) -> Normalized:
         labels=labelled(
             ("service", "eventbridge"),
             ("event_bus", name),
-            ("error_code", code),
-            ("exhausted_retry_condition", attributes.get(letters.EXHAUSTED)),
-            ("retry_attempts", attributes.get(letters.RETRIES)),
-            ("event_source", event.get("source")),
-            ("detail_type", event.get("detail-type")),
+            *letters.failure_labels(attributes, event, code),
             ("account", account),
             ("region", region),
         ),
@@ -104,12 +100,9 @@ def _title(name: str, account: str | None, region: str | None, code: str | None)
 
 def _description(attributes: Mapping[str, str], event: dict[str, Any]) -> str:
     """The error message EventBridge gave, why it stopped retrying, and the event it carried."""
-    lines = letters.failure_lines(attributes, "EventBridge")
-    said = letters.event_said(event)
-    if said:
-        lines.append(f"The undelivered event: {said}.")
-    lines.append(
+    return letters.undelivered_description(
+        attributes,
+        event,
         "The event never reached the bus's rules: check the bus's key and resource policy, "
-        "then send it again."
+        "then send it again.",
     )
-    return common.text("\n".join(lines), "description", common.DESCRIPTION_MAX) or ""

@@ -75,3 +75,28 @@ def event_said(event: dict[str, Any]) -> str:
     )
     when = common.word(event.get("time"), "time")
     return f"{said}, {when}" if said and when else said
+
+
+def failure_labels(
+    attributes: Mapping[str, str], event: dict[str, Any], code: str | None
+) -> tuple[tuple[str, Any], ...]:
+    """The labels of why an event was not delivered and what it was (`vendors.labelled`
+    pairs): the error code, the retry condition and count, the event's source and type."""
+    return (
+        ("error_code", code),
+        ("exhausted_retry_condition", attributes.get(EXHAUSTED)),
+        ("retry_attempts", attributes.get(RETRIES)),
+        ("event_source", event.get("source")),
+        ("detail_type", event.get("detail-type")),
+    )
+
+
+def undelivered_description(attributes: Mapping[str, str], event: dict[str, Any], then: str) -> str:
+    """The error message EventBridge gave, why it stopped retrying, the event it carried, and
+    `then`: what to do."""
+    lines = failure_lines(attributes, "EventBridge")
+    said = event_said(event)
+    if said:
+        lines.append(f"The undelivered event: {said}.")
+    lines.append(then)
+    return common.text("\n".join(lines), "description", common.DESCRIPTION_MAX) or ""

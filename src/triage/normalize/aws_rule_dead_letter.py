@@ -71,11 +71,7 @@ def normalize(body: str | bytes, attributes: Mapping[str, str]) -> Normalized:
             ("rule", name),
             ("event_bus", bus),
             ("target", target),
-            ("error_code", code),
-            ("exhausted_retry_condition", attributes.get(letters.EXHAUSTED)),
-            ("retry_attempts", attributes.get(letters.RETRIES)),
-            ("event_source", event.get("source")),
-            ("detail_type", event.get("detail-type")),
+            *letters.failure_labels(attributes, event, code),
             ("account", account),
             ("region", region),
         ),
@@ -109,9 +105,8 @@ def _title(bus: str, name: str, target: str, code: str | None) -> str:
 
 def _description(attributes: Mapping[str, str], event: dict[str, Any]) -> str:
     """The error message EventBridge gave, why it stopped retrying, and the event it carried."""
-    lines = letters.failure_lines(attributes, "EventBridge")
-    said = letters.event_said(event)
-    if said:
-        lines.append(f"The undelivered event: {said}.")
-    lines.append("The event never reached this target: send it again once it is fixed.")
-    return common.text("\n".join(lines), "description", common.DESCRIPTION_MAX) or ""
+    return letters.undelivered_description(
+        attributes,
+        event,
+        "The event never reached this target: send it again once it is fixed.",
+    )
