@@ -370,7 +370,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     normalize.add_argument("file", metavar="FILE|-")
     _operator_commands(sub)
+    _choices_in_any_case(parser)
     return parser
+
+
+def _choices_in_any_case(parser: argparse.ArgumentParser) -> None:
+    """The one rule for the case of what a person types: a word of triage's own given to an
+    option or an argument (a state, an output format, `--llm`, dlq's action; a priority, a
+    source and a duration's unit where they are read) is taken in any case and with spaces
+    around it (`_word`), so `--output JSON` is `--output json` as `--state Open` is `open`.
+    Commands and option names stay as written, as every command line has them; a matcher's
+    label names and values are the alerts' own, and compared as they are."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                _choices_in_any_case(command)
+        elif action.choices is not None and action.type is None:
+            action.type = _word
 
 
 # --- incidents and silence (the operator's view of the store) ------------------------------
@@ -384,7 +400,6 @@ def _operator_commands(sub: Any) -> None:
     )
     listing.add_argument(
         "--state",
-        type=_word,
         choices=["open", "closed", "all"],
         default="open",
         help="which incidents (default: open; closed ones are listed with closed or all)",
@@ -682,8 +697,9 @@ def _is_character(ch: str) -> bool:
 
 
 def _word(text: str) -> str:
-    """An argparse type: a word of the command's own (a state), read as the API reads it and
-    as a source or a priority is, in any case and with spaces around it (`--state Open`)."""
+    """An argparse type: a word of the command's own (a state, an output format), read as the
+    API reads it and as a source or a priority is, in any case and with spaces around it
+    (`--state Open`, `--output JSON`: `_choices_in_any_case`)."""
     return text.strip().lower()
 
 

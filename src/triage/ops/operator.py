@@ -54,9 +54,9 @@ STATES = ("open", "closed", "all")
 
 
 def parse_duration(text: str) -> timedelta:
-    """`90m`, `2h`, `1h30m`, `1d`, `1w`, `45s`; ValueError for anything else, zero, or over a
-    year (saying so for a duration in years, `1y`, which amtool takes)."""
-    found = _DURATION.fullmatch(text.strip())
+    """`90m`, `2h`, `1h30m`, `1d`, `1w`, `45s`, the units in any case (`1H`, as a state or a
+    priority is read); ValueError for anything else, zero, or over a year."""
+    found = _DURATION.fullmatch(text.strip().lower())
     if not text.strip() or found is None or not any(found.groups()):
         raise ValueError(
             f"duration {quoted(text, 40)}: expected e.g. 90m, 2h, 1h30m, 1d, 1w (at most 365d)"

@@ -1,0 +1,109 @@
+"""The operators' command line, round 9 (helper 567): one rule for the case of what a person
+types (every word of triage's own vocabulary given to an option, and a duration's unit, is
+read in any case and trimmed), and an id a terminal or a table cut short (`238ffbcb…`) is
+refused as cut, saying where to find it whole. In process, against a seeded SQLite store."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from test_operator_silence_warnings import store_url
+from triage.cli import _parser, main
+
+__all__ = ["store_url"]  # the fixture, imported to be used here
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`triage ARGS` in process: its exit code (a usage error's too), stdout and stderr."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _fingerprint(capsys: pytest.CaptureFixture[str]) -> str:
+    code, out, err = _run(capsys, "incidents", "list", "--state", "all")
+    assert code == 0, err
+    return str(json.loads(out.splitlines()[0])["fingerprint"])
+
+
+# --- One rule for case: a word of triage's own, or a duration's unit, in any case ---------
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "read"),
+    [
+        (["check", "--output", "JSON"], "output", "json"),
+        (["demo", "--llm", " Stub "], "llm", "stub"),
+        (["dlq", "PEEK"], "action", "peek"),
+        (["incidents", "list", "--output", "Text"], "output", "text"),
+        (["incidents", "show", "238ffbcb", "--output", "JSON"], "output", "json"),
+        (["incidents", "list", "--state", "Closed"], "state", "closed"),
+    ],
+)
+def test_a_word_of_an_option_s_choices_is_read_in_any_case(
+    args: list[str], option: str, read: str
+) -> None:
+    """Every option (or argument) that takes one of triage's words takes it in any case and
+    with spaces around it, as `--state Open` always was: `--output JSON` was refused."""
+    assert getattr(_parser().parse_args(args), option) == read
+
+
+def test_a_silence_s_duration_is_read_in_any_case(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`silence add --for 1H` lasts an hour, as `--for 1h` does: it was refused while
+    `--state Open` was taken."""
+    code, out, err = _run(
+        capsys, "silence", "add", "--match", "team=payments", "--for", "1H30M",
+        "--comment", "db work", "--dry-run",
+    )  # fmt: skip
+    assert code == 0, err
+    shown = json.loads(out)
+    lasts = datetime.fromisoformat(shown["ends_at"]) - datetime.fromisoformat(shown["starts_at"])
+    assert lasts == timedelta(hours=1, minutes=30)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--since", "2D"],
+        ["--before", "1W"],
+        ["--since", "2026-01-05t06:00z"],
+        ["--priority", "High,P0"],
+        ["--source", "GENERIC"],
+        ["--team", "PAYMENTS"],
+        ["--state", " OPEN "],
+    ],
+)
+def test_every_filter_of_incidents_list_is_read_in_any_case(
+    store_url: str, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    """Each filter of `incidents list` (a duration back from now, a time's `t` and `z`, a
+    priority, a source, a team, a state) keeps the seeded incident however its word is cased."""
+    before = ["--before", "2099-01-01T00:00Z"] if option[0] != "--before" else []
+    code, out, err = _run(capsys, "incidents", "list", *option, *before)
+    if option[0] == "--before":  # opened a moment ago: not before a week ago
+        assert code == 0 and out == "", err
+        return
+    assert code == 0, err
+    assert [json.loads(line)["team"] for line in out.splitlines()] == ["payments"]
+
+
+def test_an_id_is_read_in_any_case(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fingerprint or a silence id read out in capitals names the same incident or silence."""
+    fingerprint = _fingerprint(capsys)
+    code, out, err = _run(capsys, "incidents", "show", fingerprint[:10].upper())
+    assert code == 0 and json.loads(out)["fingerprint"] == fingerprint, err
+    code, out, err = _run(
+        capsys, "silence", "add", "--match", "team=payments", "--for", "1h", "--comment", "x"
+    )
+    assert code == 0, err
+    silence = json.loads(out)["id"]
+    code, out, err = _run(capsys, "silence", "expire", silence.upper())
+    assert code == 0 and json.loads(out)["id"] == silence, err
