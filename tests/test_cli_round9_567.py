@@ -107,3 +107,51 @@ def test_an_id_is_read_in_any_case(store_url: str, capsys: pytest.CaptureFixture
     silence = json.loads(out)["id"]
     code, out, err = _run(capsys, "silence", "expire", silence.upper())
     assert code == 0 and json.loads(out)["id"] == silence, err
+
+
+# --- An id cut short by a terminal or a table ------------------------------------------------
+
+
+@pytest.mark.parametrize("cut", ["\u2026", "...", "\u2026\u200b"])
+@pytest.mark.parametrize("verb", [["show"], ["close", "--comment", "done"]])
+def test_a_fingerprint_cut_short_is_refused_as_cut(
+    store_url: str, capsys: pytest.CaptureFixture[str], cut: str, verb: list[str]
+) -> None:
+    """`incidents show|close 238ffbcb…` (or `...`), copied from a cut table cell, exits 2
+    saying the id was cut and where to read it whole: it named U+2026 as a letter of another
+    keyboard layout (or, for `...`, said "no incident", exit 1)."""
+    fingerprint = _fingerprint(capsys)
+    typed = f"{fingerprint[:12]}{cut}"
+    code, out, err = _run(capsys, "incidents", verb[0], typed, *verb[1:])
+    last = err.splitlines()[-1]
+    assert code == 2 and out == "", err
+    assert "cut short" in last and "U+2026" not in last and "keyboard" not in last, last
+    assert f"'{fingerprint[:12]}' {cut.strip(chr(0x200B))}" in last, last  # quoted as typed
+    assert "triage incidents list --output json" in last and "longer prefix" in last, last
+
+
+@pytest.mark.parametrize("typed", ["238f\u2026c738eb", "238f...c738eb"])
+def test_a_fingerprint_cut_in_its_middle_is_refused_as_cut(
+    store_url: str, capsys: pytest.CaptureFixture[str], typed: str
+) -> None:
+    """A fingerprint shortened in its middle (`238f…c738eb`, as some tables write a long id)
+    is refused as cut too, not looked up as a prefix."""
+    code, _, err = _run(capsys, "incidents", "show", typed)
+    assert code == 2 and "cut short" in err.splitlines()[-1], err
+
+
+@pytest.mark.parametrize("cut", ["\u2026", "..."])
+def test_a_silence_id_cut_short_is_refused_as_cut(
+    store_url: str, capsys: pytest.CaptureFixture[str], cut: str
+) -> None:
+    """`silence expire b37a…` exits 2 saying the id was cut and that `triage silence list`
+    shows it whole; nothing is expired."""
+    code, out, err = _run(
+        capsys, "silence", "add", "--match", "team=payments", "--for", "1h", "--comment", "x"
+    )
+    silence = json.loads(out)["id"]
+    code, out, err = _run(capsys, "silence", "expire", f"{silence[:6]}{cut}")
+    last = err.splitlines()[-1]
+    assert code == 2 and "cut short" in last and "triage silence list" in last, err
+    code, out, err = _run(capsys, "silence", "list")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [silence]

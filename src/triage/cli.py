@@ -439,7 +439,9 @@ def _operator_commands(sub: Any) -> None:
         metavar="N",
         help="skip the first N (the next page: the offset stderr names)",
     )
-    fingerprint = _named("a fingerprint", "triage incidents list")
+    fingerprint = _named(
+        "a fingerprint", "triage incidents list", "triage incidents list --output json"
+    )
     show = verbs.add_parser("show", help="one incident with its recent history")
     show.add_argument("fingerprint", type=fingerprint)
     for verb in (listing, show):
@@ -661,14 +663,16 @@ def _host(url: str) -> str:
         return ""
 
 
-def _named(what: str, listing: str) -> Any:
+def _named(what: str, listing: str, whole: str | None = None) -> Any:
     """An argparse type for the name of one thing (`what`, a fingerprint or a silence id:
     ASCII hex), not blank (`"$ID"` with ID unset): the refusal says which command lists the
     names. A character that draws nothing (a zero-width space or joiner, a BOM, a bidi mark,
     which a chat or a web page puts into what is copied from it) is dropped: no name holds
     one, and a quote of the name cannot show it, so "no incident a205341" named the prefix
-    that works. Any other character outside ASCII (a Cyrillic or full-width `a`) is refused,
-    named by its code, as it draws like the letter it is not."""
+    that works. A name holding `…` or `...` was cut short where it was copied from (a table's
+    cell, a narrow terminal): refused as cut, saying the command that shows it whole (`whole`,
+    else `listing`). Any other character outside ASCII (a Cyrillic or full-width `a`) is
+    refused, named by its code, as it draws like the letter it is not."""
 
     def name(text: str) -> str:
         import unicodedata
@@ -676,6 +680,13 @@ def _named(what: str, listing: str) -> Any:
         text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
         if not text.strip():
             raise argparse.ArgumentTypeError(f"expected {what} (`{listing}` lists them)")
+        mark = next((mark for mark in _CUT_MARKS if mark in text), None)
+        if mark is not None:
+            raise argparse.ArgumentTypeError(
+                f"{what} {_cut_quoted(text.strip(), mark)} was cut short (a table or a terminal "
+                f"writes {mark} where it cut a long id): give it whole, as `{whole or listing}` "
+                f"shows it, or a longer prefix of it without the {mark}"
+            )
         odd = [ch for ch in dict.fromkeys(text) if not ch.isascii() and _is_character(ch)]
         if odd:
             named = ", ".join(
@@ -688,6 +699,23 @@ def _named(what: str, listing: str) -> Any:
         return text
 
     return name
+
+
+#: What a table, a terminal or a chat writes where it cut a long value short; no id holds one.
+_CUT_MARKS = ("\u2026", "...")
+
+
+def _cut_quoted(text: str, mark: str) -> str:
+    """A cut id as its refusal quotes it: each piece quoted apart from the `mark` (`'238f' …
+    'c738eb'`), since a random-looking piece glued to a `…` reads to the redactor as a cut
+    credential, and would be quoted as `[REDACTED:cut]`."""
+    words: list[str] = []
+    for n, piece in enumerate(text.split(mark)):
+        if n:
+            words.append(mark)
+        if piece:
+            words.append(_quoted(piece, 40))
+    return " ".join(words)
 
 
 def _is_character(ch: str) -> bool:
