@@ -155,3 +155,41 @@ def test_a_silence_id_cut_short_is_refused_as_cut(
     assert code == 2 and "cut short" in last and "triage silence list" in last, err
     code, out, err = _run(capsys, "silence", "list")
     assert [json.loads(line)["id"] for line in out.splitlines()] == [silence]
+
+
+# --- A refusal names the option typed, and the value -----------------------------------------
+
+_ADD = ["silence", "add", "--comment", "db work"]
+_TEAM = ["--match", "team=payments"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ([*_ADD, *_TEAM, "--for", "90"], "--for '90': a duration needs its unit"),
+        ([*_ADD, *_TEAM, "--for", "0"], "--for '0': must be more than 0"),
+        ([*_ADD, *_TEAM, "--for", "0h"], "--for '0h': must be more than 0"),
+        ([*_ADD, *_TEAM, "--for", "soon"], "--for 'soon': expected e.g. 90m"),
+        ([*_ADD, *_TEAM, "--until", "tomorrow"], "--until 'tomorrow': expected a date"),
+        ([*_ADD, *_TEAM, "--until", "2020-12-05T06:00Z"], "--until '2020-12-05T06:00Z' is past"),
+        ([*_ADD, "--match", "bad", "--for", "1h"], "--match 'bad': expected KEY=VALUE"),
+        (["incidents", "list", "--since", "soon"], "--since 'soon': expected"),
+        (["incidents", "list", "--before", "x\x1b[2J"], "--before 'x\\x1b[2J': expected"),
+        (["incidents", "list", "--priority", "urgent"], "--priority 'urgent': expected"),
+        (["incidents", "list", "--source", "nagios"], "--source 'nagios': no alert has it"),
+        (["incidents", "list", "--search", " "], "--search: expected some words"),
+        (["incidents", "list", "--match", "bad"], "--match 'bad': expected KEY=VALUE"),
+        (
+            ["incidents", "list", "--since", "1h", "--before", "2h"],
+            "--since is not before --before",
+        ),
+    ],
+)
+def test_a_refused_value_is_named_by_its_option(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    """Each value the store's commands refuse is named by the option it was typed after
+    (`--for`, not the API's `duration`), quoted and escaped, with exit 2."""
+    code, out, err = _run(capsys, *args)
+    assert code == 2 and out == "", err
+    assert said in err.splitlines()[-1] and "\x1b" not in err, err

@@ -150,9 +150,9 @@ def test_silence_add_list_and_expire(operator_env: str, capsys: pytest.CaptureFi
     assert [s["id"] for s in triage(capsys, "silence", "list", "--all")[1]] == [added["id"]]
     assert triage(capsys, "silence", "expire", "nope")[0] == 1
     bad = triage(capsys, "silence", "add", "--match", "team", "--for", "1h", "--comment", "c")
-    assert bad[0] == 2 and "matcher" in bad[2]
+    assert bad[0] == 2 and "--match 'team'" in bad[2]
     bad = triage(capsys, "silence", "add", "--match", "a=b", "--for", "soon", "--comment", "c")
-    assert bad[0] == 2 and "duration" in bad[2]
+    assert bad[0] == 2 and "--for 'soon'" in bad[2]
 
 
 def test_a_close_comment_of_the_most_a_close_takes_reaches_the_backend_whole(

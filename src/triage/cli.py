@@ -758,7 +758,7 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
             # Refused too when the store's incidents show the filter misleads (FilterRefused).
             listed = await list_incidents(store, keep)
         except ValueError as exc:  # it may quote a pasted secret, as the API's answer does not
-            _err(f"triage: incidents: {redactor.text(str(exc))}")
+            _err(f"triage: incidents: {_option_named(redactor.text(str(exc)), _LIST_OPTIONS)}")
             return 2
         now = store.now()
         offset = args.offset or 0
@@ -786,6 +786,36 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         print(_shown_incident(shown, found, args, store.now()))
         return 0
     return await _close(settings, store, found, args)
+
+
+#: The options of `incidents list` by the names the shared parsers (`ops.operator`, which the
+#: API's query uses too) give the values in their refusals.
+_LIST_OPTIONS = {
+    "since": "--since",
+    "before": "--before",
+    "priority": "--priority",
+    "source": "--source",
+    "search": "--search",
+    "matcher": "--match",
+    "team": "--team",
+    "state": "--state",
+}
+#: The options of `silence add`, as `_LIST_OPTIONS`: the API's `duration` is `--for` here.
+_ADD_OPTIONS = {"duration": "--for", "until": "--until", "matcher": "--match"}
+#: The one refusal naming two values, `since` and `before`.
+_SINCE_NOT_BEFORE = "since is not before before"
+
+
+def _option_named(message: str, options: dict[str, str]) -> str:
+    """A shared parser's refusal as the command line says it: the value's name, which starts
+    it (`duration '1x': …`, the API's field), written as the option it was typed after
+    (`--for '1x': …`), so the operator reads which of the options to fix."""
+    if message.startswith(_SINCE_NOT_BEFORE):
+        return f"--since is not before --before{message[len(_SINCE_NOT_BEFORE) :]}"
+    name = re.match(r"[a-z]+(?=[ :])", message)
+    if name is None or name[0] not in options:
+        return message
+    return f"{options[name[0]]}{message[name.end() :]}"
 
 
 def _page_said(offset: int, shown: int, total: int) -> str:
@@ -920,7 +950,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
                 return await _preview_silence(store, silence, now)
             added = await store.add_silence(silence, now)
         except ValueError as exc:  # it may quote a pasted secret, as the API's answer does not
-            _err(f"triage: silence: {redactor.text(str(exc))}")
+            _err(f"triage: silence: {_option_named(redactor.text(str(exc)), _ADD_OPTIONS)}")
             return 2
         said = silence_json(added, redactor, now)
         print(json_line(said))

@@ -56,15 +56,24 @@ STATES = ("open", "closed", "all")
 def parse_duration(text: str) -> timedelta:
     """`90m`, `2h`, `1h30m`, `1d`, `1w`, `45s`, the units in any case (`1H`, as a state or a
     priority is read); ValueError for anything else, zero, or over a year."""
-    found = _DURATION.fullmatch(text.strip().lower())
-    if not text.strip() or found is None or not any(found.groups()):
+    typed = text.strip().lower()
+    found = _DURATION.fullmatch(typed)
+    if typed.isdigit() and typed.isascii() and len(typed) <= 7 and int(typed):
+        # A bare number is no duration: minutes, hours and days are all likely meant.
+        raise ValueError(
+            f"duration {quoted(text, 40)}: a duration needs its unit ({typed}m, {typed}h or "
+            f"{typed}d; s and w too)"
+        )
+    if typed.isdigit() and typed.isascii() and not int(typed):
+        raise ValueError(f"duration {quoted(text, 40)}: must be more than 0 and at most 365d")
+    if not typed or found is None or not any(found.groups()):
         raise ValueError(
             f"duration {quoted(text, 40)}: expected e.g. 90m, 2h, 1h30m, 1d, 1w (at most 365d)"
         )
     weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
     duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
     if duration <= timedelta(0) or duration > MAX_SILENCE:
-        raise ValueError(f"duration {text!r}: must be more than 0 and at most 365d")
+        raise ValueError(f"duration {quoted(text, 40)}: must be more than 0 and at most 365d")
     return duration
 
 
