@@ -5,7 +5,9 @@ refused as cut, saying where to find it whole. In process, against a seeded SQLi
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -193,3 +195,71 @@ def test_a_refused_value_is_named_by_its_option(
     code, out, err = _run(capsys, *args)
     assert code == 2 and out == "", err
     assert said in err.splitlines()[-1] and "\x1b" not in err, err
+
+
+# --- What --help gives as an example runs -----------------------------------------------------
+
+#: A duration or a time with its UTC offset, as a help text gives one.
+_EXAMPLE = re.compile(
+    r"\b(?:\d+[smhdw]|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2}))(?=[,. ]|$)"
+)
+
+
+def _help_of(*words: str) -> dict[str, str]:
+    """The help of each option of the command `words` names, by its option string."""
+    parser: argparse.ArgumentParser = _parser()
+    for word in words:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[word]
+    return {a.option_strings[0]: a.help or "" for a in parser._actions if a.option_strings}
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "then"),
+    [
+        (["silence", "add"], "--for", [*_TEAM, "--comment", "x", "--dry-run"]),
+        (["silence", "add"], "--until", [*_TEAM, "--comment", "x", "--dry-run"]),
+        (["incidents", "list"], "--since", []),
+    ],
+)
+def test_every_example_a_help_gives_runs(
+    store_url: str,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    option: str,
+    then: list[str],
+) -> None:
+    """Each duration and time `--help` gives for `--for`, `--until` and `--since` is taken:
+    `--until`'s example was a fixed day, refused as past once that day had gone."""
+    examples = _EXAMPLE.findall(_help_of(*command)[option])
+    assert examples, _help_of(*command)[option]
+    for example in examples:
+        code, _, err = _run(capsys, *command, option, example, *then)
+        assert code == 0, (example, err)
+
+
+def test_the_example_of_a_refused_end_time_is_ahead(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--until`'s refusal of a time it cannot read gives examples that it takes."""
+    code, _, err = _run(capsys, *_ADD, *_TEAM, "--until", "tomorrow")
+    examples = _EXAMPLE.findall(err)
+    assert code == 2 and examples, err
+    for example in examples:
+        code, _, err = _run(capsys, *_ADD, *_TEAM, "--until", example, "--dry-run")
+        assert code == 0, (example, err)
+
+
+def test_the_help_of_an_id_says_the_shortest_prefix_taken() -> None:
+    """`incidents show|close` and `silence expire` say in --help how short a prefix they take,
+    the number the lookup holds them to."""
+    from triage.ops.operator import MIN_PREFIX
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command, verb in (("incidents", "show"), ("incidents", "close"), ("silence", "expire")):
+        verbs = next(
+            a for a in sub.choices[command]._actions if isinstance(a, argparse._SubParsersAction)
+        )
+        [named] = [a for a in verbs.choices[verb]._actions if not a.option_strings]
+        assert f"a prefix of it ({MIN_PREFIX} characters or more)" in (named.help or "")

@@ -443,7 +443,7 @@ def _operator_commands(sub: Any) -> None:
         "a fingerprint", "triage incidents list", "triage incidents list --output json"
     )
     show = verbs.add_parser("show", help="one incident with its recent history")
-    show.add_argument("fingerprint", type=fingerprint)
+    show.add_argument("fingerprint", type=fingerprint, help=_FINGERPRINT_HELP)
     for verb in (listing, show):
         verb.add_argument(
             "--output",
@@ -452,7 +452,7 @@ def _operator_commands(sub: Any) -> None:
             help="json (one object per line, for scripts) or text (for reading); default: json",
         )
     close = verbs.add_parser("close", help="close through the lifecycle (the sinks are told)")
-    close.add_argument("fingerprint", type=fingerprint)
+    close.add_argument("fingerprint", type=fingerprint, help=_FINGERPRINT_HELP)
     # Prose, not a selection: given twice, the last is the note, as argparse has it.
     close.add_argument(
         "--comment", action=_LastGiven, required=True, help="why; shown in the close note"
@@ -474,7 +474,7 @@ def _operator_commands(sub: Any) -> None:
     length.add_argument(
         "--until",
         metavar="TIME",
-        help="end time with a UTC offset: 2026-12-05T06:00Z, 2026-12-05T07:00+01:00",
+        help=f"end time with a UTC offset, {_end_time_examples()}",
     )
     add.add_argument("--comment", action=_LastGiven, required=True, help="why")
     add.add_argument("--author", action=_LastGiven, default=None, help="default: $USER")
@@ -486,7 +486,32 @@ def _operator_commands(sub: Any) -> None:
     listed = verbs.add_parser("list", help="active silences, one JSON object per line")
     listed.add_argument("--all", action="store_true", help="also the ones ended this week")
     expire = verbs.add_parser("expire", help="end a silence now")
-    expire.add_argument("id", type=_named("a silence id", "triage silence list"))
+    expire.add_argument(
+        "id",
+        type=_named("a silence id", "triage silence list"),
+        help="its id, or a prefix of it (4 characters or more) that no other silence's starts "
+        "with (`triage silence "
+        "list` shows them)",
+    )
+
+
+def _end_time_examples() -> str:
+    """`silence add --until`'s examples, dated tomorrow, as `operator.end_time_examples` words
+    them for its refusal (a fixed date is refused as past once it has gone). Not imported
+    from there: every command builds the parser, `triage health` too, which must not load
+    the redactor that module brings."""
+    from datetime import UTC, datetime, timedelta
+
+    day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    return f"such as {day}T06:00Z (UTC) or {day}T07:00+01:00"
+
+
+#: What `incidents show|close` take, said in their --help.
+_FINGERPRINT_HELP = (
+    "its fingerprint, or a prefix of it (4 characters or more) that no other incident's "
+    "starts with (`triage "
+    "incidents list --output json` shows them whole)"
+)
 
 
 async def _operate(settings: Settings, args: argparse.Namespace) -> int:

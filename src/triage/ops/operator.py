@@ -84,7 +84,7 @@ def parse_until(text: str, now: datetime) -> datetime:
     replicas and whoever reads the silence next may each be in another, and a silence ending
     an hour early or late at 3 a.m. is the mistake it would make. ValueError also for a time
     already past, or more than a year ahead."""
-    example = "such as 2026-12-05T06:00Z (UTC) or 2026-12-05T07:00+01:00"
+    example = end_time_examples(now)
     try:
         when = datetime.fromisoformat(_utc_letter_upper(text.strip()))
     except ValueError:
@@ -104,6 +104,13 @@ def parse_until(text: str, now: datetime) -> datetime:
     if when - now > MAX_SILENCE:
         raise ValueError(f"until {quoted(text, 40)}: a silence lasts at most 365d")
     return when
+
+
+def end_time_examples(now: datetime) -> str:
+    """`such as 2026-12-08T06:00Z (UTC) or 2026-12-08T07:00+01:00`: end times a silence takes,
+    dated the day after `now` (a fixed date in an example is refused as past once it has gone)."""
+    day = (now + timedelta(days=1)).date().isoformat()
+    return f"such as {day}T06:00Z (UTC) or {day}T07:00+01:00"
 
 
 def _silence_end(duration: str | None, until: str | None, now: datetime) -> datetime:
