@@ -6,14 +6,17 @@ refused as cut, saying where to find it whole. In process, against a seeded SQLi
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 from datetime import datetime, timedelta
 
 import pytest
+import structlog
 
 from test_operator_silence_warnings import store_url
 from triage.cli import _parser, main
+from triage.logs import configure_logging
 
 __all__ = ["store_url"]  # the fixture, imported to be used here
 
@@ -263,3 +266,36 @@ def test_the_help_of_an_id_says_the_shortest_prefix_taken() -> None:
         )
         [named] = [a for a in verbs.choices[verb]._actions if not a.option_strings]
         assert f"a prefix of it ({MIN_PREFIX} characters or more)" in (named.help or "")
+
+
+# --- NO_COLOR and TERM=dumb -------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr does in an operator's shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("env", "coloured"),
+    [({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False), ({"NO_COLOR": ""}, True)],
+)
+def test_console_logs_are_coloured_only_where_colour_is_wanted(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], coloured: bool
+) -> None:
+    """TRIAGE_LOG_FORMAT=console on a terminal writes no colour escapes when NO_COLOR is set
+    (not empty, as no-color.org has it) or TERM is dumb: both were coloured all the same."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = _Terminal()
+    configure_logging("console", "info", out)
+    try:
+        structlog.get_logger("t").warning("cli.test", silence="a1b2")
+    finally:
+        configure_logging("json", "info")
+    assert "cli.test" in out.getvalue()
+    assert ("\x1b[" in out.getvalue()) == coloured, repr(out.getvalue())

@@ -24,6 +24,7 @@ import functools
 import json
 import logging
 import math
+import os
 import re
 import sys
 import threading
@@ -402,6 +403,15 @@ def inert_for_terminal(_logger: Any, _method: str, event: MutableMapping[str, An
     return event
 
 
+def wants_colour(stream: TextIO) -> bool:
+    """Whether lines for `stream` may be coloured: it is a terminal, NO_COLOR is unset or
+    empty (no-color.org) and TERM is not `dumb` (Emacs' shell, a CI log), whose reader would
+    see the escapes as text."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
 def configure_logging(
     fmt: str = "json", level: str = "info", stream: TextIO | None = None, *, service: str = "triage"
 ) -> None:
@@ -421,7 +431,7 @@ def configure_logging(
     ]
     renderer: structlog.typing.Processor
     if fmt == "console":
-        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        renderer = structlog.dev.ConsoleRenderer(colors=wants_colour(stream))
         # The console prints the event and a traceback as they are: made inert for a terminal
         # first, as every CLI line is (an exception's message may quote what an alert wrote).
         ending: list[structlog.typing.Processor] = [
