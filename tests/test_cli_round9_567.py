@@ -299,3 +299,30 @@ def test_console_logs_are_coloured_only_where_colour_is_wanted(
         configure_logging("json", "info")
     assert "cli.test" in out.getvalue()
     assert ("\x1b[" in out.getvalue()) == coloured, repr(out.getvalue())
+
+
+# --- A filter on a label no incident has ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("matcher", "meant"), [("Team=payments", "'team'"), ("Env=prod", "'env'")])
+def test_a_listing_filtered_on_a_label_no_incident_has_says_so(
+    store_url: str, capsys: pytest.CaptureFixture[str], matcher: str, meant: str
+) -> None:
+    """`incidents list --match Team=payments` lists nothing, exit 0, and warns on stderr that
+    no incident has the label (naming the one meant), as `silence add` does: it listed
+    nothing and said nothing, read as "no payments incident"."""
+    code, out, err = _run(capsys, "incidents", "list", "--match", matcher)
+    assert code == 0 and out == "", err
+    [warning] = err.splitlines()
+    assert warning.startswith("triage: incidents: warning: --match ") and "no incident" in warning
+    assert f"did you mean {meant}?" in warning, warning
+
+
+def test_a_listing_filtered_on_labels_incidents_have_warns_of_nothing(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A matcher on a label the incidents have, or one an absent label satisfies with no name
+    near it (`canary!=true`), lists as asked with nothing on stderr."""
+    for matcher in ("env=prod", "canary!=true"):
+        code, out, err = _run(capsys, "incidents", "list", "--match", matcher)
+        assert code == 0 and len(out.splitlines()) == 1 and err == "", (matcher, err)

@@ -1181,17 +1181,12 @@ def silence_warnings(
     made ahead of the alerts it is for. A silence that matches every alert (`title=~.+`) is
     made too, as Alertmanager makes it, and the operator hears that it quiets everything."""
     subjects = [(incident, _subject(incident)) for incident in incidents]
-    names = set(FIELDS).union(*(subject.labels for _, subject in subjects))
     everything = every_alert_warning(silence)
     warnings = [everything] if everything else []
     kept = end_kept_warning(asked, silence) if asked is not None else None
     warnings += [kept] if kept else []
     warnings += outlasting_warnings(silence, silences)
-    warnings += [
-        warning
-        for matcher in silence.matchers
-        if matcher.name not in names and (warning := _unknown_name(matcher, names))
-    ]
+    warnings += unknown_label_warnings(silence.matchers, [subject for _, subject in subjects])
     opened = [subject for incident, subject in subjects if _listed_state(incident) == "open"]
     checked = opened[:_CHECKED]
     if not any(silence.matches(subject) for subject in checked):
@@ -1383,6 +1378,23 @@ def _ignoring_case(matcher: Matcher) -> Callable[[str], bool] | None:
         return Matcher.build(matcher.name, matcher.op, f"(?i:{matcher.value})").holds_for
     except ValueError:
         return None
+
+
+def unknown_label_warnings(matchers: Iterable[Matcher], subjects: Sequence[Subject]) -> list[str]:
+    """A warning per matcher on a name none of `subjects` has (`_unknown_name`): a silence's,
+    which can quiet only alerts yet to come, or a listing's filter, which lists nothing (or,
+    negated, everything) while reading as an answer about the label meant."""
+    names = set(FIELDS).union(*(subject.labels for subject in subjects))
+    return [
+        warning
+        for matcher in matchers
+        if matcher.name not in names and (warning := _unknown_name(matcher, names))
+    ]
+
+
+def subjects_of(incidents: Iterable[Incident]) -> list[Subject]:
+    """What matchers are matched against for each of `incidents` (`_subject`)."""
+    return [_subject(incident) for incident in incidents]
 
 
 def _unknown_name(matcher: Matcher, names: set[str]) -> str | None:
