@@ -664,7 +664,10 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("comment", "code", "said"),
-    [("  ", 2, "a close needs a comment saying why"), ("why", 1, "no incident f00")],
+    [
+        ("  ", 2, "--comment is blank: a close needs a comment saying why"),
+        ("why", 1, "no incident f00"),
+    ],
 )
 def test_closing_by_hand_checks_its_arguments_before_it_needs_a_token(
     tmp_path: Path,

@@ -726,10 +726,10 @@ async def _open_incident(url: str) -> str:
 @pytest.mark.parametrize(
     ("option", "value", "said"),
     [
-        ("--comment", "why \udcff", "comment is not valid Unicode"),
-        ("--author", "me\udcff", "author is not valid Unicode"),
-        ("--comment", "x" * 1001, "comment (1000) or author (100 characters) too long"),
-        ("--author", "x" * 101, "comment (1000) or author (100 characters) too long"),
+        ("--comment", "why \udcff", "--comment is not valid Unicode"),
+        ("--author", "me\udcff", "--author is not valid Unicode"),
+        ("--comment", "x" * 1001, "--comment: 1,001 characters, more than a note keeps (1,000)"),
+        ("--author", "x" * 101, "--author: 101 characters, more than a note keeps (100)"),
     ],
 )
 def test_a_close_whose_comment_or_author_cannot_be_kept_closes_nothing(

@@ -826,8 +826,10 @@ _LIST_OPTIONS = {
     "team": "--team",
     "state": "--state",
 }
+#: The options of a note (`silence add`, `incidents close`), as `_LIST_OPTIONS`.
+_NOTE_OPTIONS = {"comment": "--comment", "author": "--author"}
 #: The options of `silence add`, as `_LIST_OPTIONS`: the API's `duration` is `--for` here.
-_ADD_OPTIONS = {"duration": "--for", "until": "--until", "matcher": "--match"}
+_ADD_OPTIONS = {"duration": "--for", "until": "--until", "matcher": "--match", **_NOTE_OPTIONS}
 #: The one refusal naming two values, `since` and `before`.
 _SINCE_NOT_BEFORE = "since is not before before"
 
@@ -874,8 +876,9 @@ def _close_problem(args: argparse.Namespace) -> str | None:
     from triage.ops.operator import note_problem
 
     if not args.comment.strip():
-        return "a close needs a comment saying why"
-    return note_problem(args.comment, _author(args))
+        return "--comment is blank: a close needs a comment saying why"
+    problem = note_problem(args.comment, _author(args))
+    return None if problem is None else _option_named(problem, _NOTE_OPTIONS)
 
 
 def _shown_incident(

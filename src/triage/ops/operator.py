@@ -918,8 +918,9 @@ def note_problem(comment: str, author: str) -> str | None:
     """Why an operator's comment and author (of a silence, of a close by hand) cannot be kept
     as written, or None: longer than a note holds, or not valid Unicode (an argument whose
     bytes were not UTF-8), which, stored or sent, would fail every page and line showing it."""
-    if len(comment) > 1000 or len(author) > 100:
-        return "comment (1000) or author (100 characters) too long"
+    for name, text, most in (("comment", comment, 1000), ("author", author, 100)):
+        if len(text) > most:  # said which, and by how much: a paste, or a script's variable
+            return f"{name}: {len(text):,} characters, more than a note keeps ({most:,})"
     for name, text in (("comment", comment), ("author", author)):
         if not is_unicode(text):
             return f"{name} is not valid Unicode (a lone surrogate)"
