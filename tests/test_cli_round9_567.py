@@ -326,3 +326,40 @@ def test_a_listing_filtered_on_labels_incidents_have_warns_of_nothing(
     for matcher in ("env=prod", "canary!=true"):
         code, out, err = _run(capsys, "incidents", "list", "--match", matcher)
         assert code == 0 and len(out.splitlines()) == 1 and err == "", (matcher, err)
+
+
+# --- A body read from a terminal ---------------------------------------------------------------
+
+
+class _TypedIn:
+    """Standard input that is a terminal, holding what the operator typed before Ctrl-D."""
+
+    def __init__(self, typed: bytes) -> None:
+        self.buffer = io.BytesIO(typed)
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_normalize_from_a_terminal_says_how_to_end_the_body(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`triage normalize -` typed at a terminal says on stderr that it reads the body from
+    there and that Ctrl-D ends it (it waited with nothing said, as if hung), then reads it."""
+    monkeypatch.setattr("sys.stdin", _TypedIn(b'{"title": "disk full", "dedup_key": "d1"}'))
+    code, out, err = _run(capsys, "normalize", "-")
+    assert code == 0 and json.loads(out)["title"] == "disk full", err
+    assert err.splitlines() == [
+        "triage: normalize: reading the message body from the terminal: end it with Ctrl-D"
+    ]
+
+
+def test_normalize_from_a_pipe_says_nothing_of_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`… | triage normalize -` prints the alert alone: the hint is for a terminal only."""
+    piped = _TypedIn(b'{"title": "disk full", "dedup_key": "d1"}')
+    monkeypatch.setattr(piped, "isatty", lambda: False)
+    monkeypatch.setattr("sys.stdin", piped)
+    code, out, err = _run(capsys, "normalize", "-")
+    assert code == 0 and err == "" and json.loads(out)["title"] == "disk full"

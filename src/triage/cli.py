@@ -1627,14 +1627,20 @@ def _reached_by(sqs: Any, queue_url: str, named: str) -> None:
         raise ConfigError(problem)
 
 
-def _read(path: str) -> bytes:
+def _read(path: str, command: str) -> bytes:
     """The raw bytes: decoding (UTF-8) is the daemon's own, so both reject the same bodies.
-    At most one byte more than a message holds is read; more is `_TooLarge`."""
+    At most one byte more than a message holds is read; more is `_TooLarge`. `-` read from a
+    terminal says first how the body ends (Ctrl-D): the command would wait, saying nothing,
+    as if hung."""
     from triage.decode import MAX_BODY_BYTES
 
     if path == "-":
         if sys.stdin is None:  # started with standard input closed (`<&-`)
             raise OSError(errno.EBADF, "standard input is closed")
+        if _is_terminal(sys.stdin):
+            _err(
+                f"triage: {command}: reading the message body from the terminal: end it with Ctrl-D"
+            )
         body = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
     else:
         with Path(path).open("rb") as file:
@@ -1642,6 +1648,14 @@ def _read(path: str) -> bytes:
     if len(body) > MAX_BODY_BYTES:
         raise _TooLarge(f"larger than {MAX_BODY_BYTES:,} bytes, the most a message holds")
     return body
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether `stream` is a terminal (False for a stream closed under it, or of none)."""
+    try:
+        return bool(stream.isatty())
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _normalize(path: str) -> int:
@@ -1653,7 +1667,7 @@ def _normalize(path: str) -> int:
     from triage.view import json_line
 
     try:
-        body = _read(path)
+        body = _read(path, "normalize")
     except OSError as exc:
         _err(f"triage: normalize: cannot read {path}: {exc.strerror}")
         return 1
@@ -1693,7 +1707,7 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
     bodies = []
     for path in files:
         try:
-            bodies.append(_read(path).decode("utf-8"))
+            bodies.append(_read(path, "send").decode("utf-8"))
         except OSError as exc:
             _err(f"triage: send: cannot read {path}: {exc.strerror}")
             return 1
