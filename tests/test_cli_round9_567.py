@@ -363,3 +363,20 @@ def test_normalize_from_a_pipe_says_nothing_of_a_terminal(
     monkeypatch.setattr("sys.stdin", piped)
     code, out, err = _run(capsys, "normalize", "-")
     assert code == 0 and err == "" and json.loads(out)["title"] == "disk full"
+
+
+def test_an_empty_listing_by_a_value_in_another_case_names_the_value_incidents_have(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`incidents list --match team=Payments` lists nothing, exit 0, and says on stderr that
+    values are case-sensitive and incidents have team=payments, as `silence add` says; a
+    listing that finds some says nothing."""
+    code, out, err = _run(capsys, "incidents", "list", "--match", "team=Payments")
+    assert code == 0 and out == "", err
+    [warning] = err.splitlines()
+    assert warning == (
+        "triage: incidents: warning: --match 'team=Payments': values are case-sensitive, and "
+        "incidents have team=payments"
+    )
+    code, out, err = _run(capsys, "incidents", "list", "--match", "team=~Pay.*|pay.*")
+    assert code == 0 and len(out.splitlines()) == 1 and err == ""

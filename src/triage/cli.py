@@ -792,7 +792,7 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
             print(_shown_incident(incident_json(incident, redactor), incident, args, now))
         if args.limit is not None or args.offset is not None:
             _err(f"triage: incidents: {_page_said(offset, len(page), len(listed))}")
-        await _warn_about_filter(store, keep, redactor)
+        await _warn_about_filter(store, keep, redactor, listed=bool(listed))
         return 0
     if not _could_be_fingerprint(args.fingerprint):
         _err(f"triage: incidents: no incident {_quoted(args.fingerprint, 80)}")
@@ -846,16 +846,20 @@ def _option_named(message: str, options: dict[str, str]) -> str:
     return f"{options[name[0]]}{message[name.end() :]}"
 
 
-async def _warn_about_filter(store: Any, keep: Any, redactor: Redactor) -> None:
+async def _warn_about_filter(store: Any, keep: Any, redactor: Redactor, *, listed: bool) -> None:
     """One stderr line per matcher of `incidents list` on a name no stored incident has
-    (`Team=payments` for `team=`), as `silence add` warns: the listing is empty (or, negated,
-    everything) and would read as the answer about the label meant. Exit stays 0."""
-    from triage.ops.operator import subjects_of, unknown_label_warnings
+    (`Team=payments` for `team=`), and, when nothing was `listed`, per matcher whose value
+    incidents have in another case (`team=Payments`), as `silence add` warns: the listing
+    would read as the answer about the label or value meant. Exit stays 0."""
+    from triage.ops.operator import case_hints, subjects_of, unknown_label_warnings
 
     if not keep.matchers:
         return
     subjects = subjects_of(await store.incidents())
-    for warning in unknown_label_warnings(keep.matchers, subjects):
+    warnings = unknown_label_warnings(keep.matchers, subjects)
+    if not listed:
+        warnings += case_hints(keep.matchers, subjects, "incidents")
+    for warning in warnings:
         said = _option_named(redactor.text(warning), _LIST_OPTIONS)
         _err(f"triage: incidents: warning: {said}", stored=True)
 

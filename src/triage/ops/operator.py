@@ -1196,7 +1196,7 @@ def silence_warnings(
             f"it matches none of the {counted} open incidents: it quiets only alerts "
             "that arrive while it lasts"
         )
-        warnings.extend(_case_hints(silence, checked))
+        warnings.extend(case_hints(silence.matchers, checked))
         warnings.extend(_look_alike_hints(silence, checked))
     warnings.extend(_negation_case_hints(silence, checked))
     return warnings
@@ -1265,19 +1265,22 @@ def outlasting_warnings(silence: Silence, silences: Iterable[Silence]) -> list[s
     ]
 
 
-def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
-    """For each `=` or `=~` matcher no subject holds, the value a subject has that it would
-    hold for were case ignored: `triage incidents list --team` ignores case, and an operator
-    who copies the team from a thought (`payments`) rather than from the listing
-    (`Payments`) gets a silence that holds for nothing."""
+def case_hints(
+    matchers: Iterable[Matcher], subjects: Sequence[Subject], whose: str = "open incidents"
+) -> list[str]:
+    """For each `=` or `=~` matcher (a silence's, or a listing's filter that listed none) no
+    subject holds, the value a subject has that it would hold for were case ignored: `triage
+    incidents list --team` ignores case, and an operator who copies the team from a thought
+    (`payments`) rather than from the listing (`Payments`) gets a silence that holds for
+    nothing. `whose`: what `subjects` are, as the hint names them."""
     hints = []
-    for matcher in silence.matchers:
+    for matcher in matchers:
         if matcher.op not in (Op.EQ, Op.RE) or any(matcher.holds(s) for s in subjects):
             continue
         have = _value_ignoring_case(matcher, subjects, holds=True)
         if have is not None:
             hints.append(
-                f"matcher {quoted(str(matcher))}: values are case-sensitive, and open incidents "
+                f"matcher {quoted(str(matcher))}: values are case-sensitive, and {whose} "
                 f"have {matcher.name}={have[:80]}"
             )
     return hints
