@@ -2,10 +2,10 @@
 a port answers (a few hundred a second from one client): the webhook gateway's source tokens
 and the operators' TRIAGE_API_TOKEN alike.
 
-A sender is its address as each port keys it: on the gateway `reader.sender` (the trusted
-proxy's `X-Forwarded-For` entry behind `TRIAGE_INGEST_TRUSTED_PROXY_HOPS`), on the operators'
-port the connection's peer (`sender_key`: that port has no trusted-proxy setting, as its
-per-address connection cap applies at accept); an IPv6 address as its /64. Each wrong
+A sender is its address as each port keys it (`sender_key`): the connection's peer, or behind
+trusted proxies the `X-Forwarded-For` entry the nearest one appended (`request_head.
+forwarded_for`; the gateway's TRIAGE_INGEST_TRUSTED_PROXY_HOPS, the operators' port's
+TRIAGE_HTTP_TRUSTED_PROXY_HOPS); an IPv6 address as its /64. Each wrong
 credential a sender presents fills its bucket by one, which drains by one every
 FAILURE_REFILL_S; once it holds FAILURE_BURST, the sender is *limited*: its requests are
 answered 429 with `Retry-After` before any credential of theirs is compared, until the bucket
@@ -89,7 +89,8 @@ OPERATORS = LimitWords(
     "an address whose token was right lately is not limited",
     "api.auth_limit_waived",
     "an address whose token was right lately presents many wrong ones: several clients "
-    "behind one address (a proxy in front: this port counts by the connection's peer)?",
+    "behind one address? Behind a proxy, set TRIAGE_HTTP_TRUSTED_PROXY_HOPS so that each "
+    "is its own address",
 )
 
 
@@ -204,19 +205,51 @@ class CredentialFailures:
         )
 
 
-def sender_key(host: str) -> str:
-    """A connection's peer address as one sender: an IPv6 address as its /64, an IPv4-mapped
-    one as the IPv4 address it spells (as the gateway's `reader.sender_key` keys a bare
-    address); anything else, itself."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, SENDER_PREFIX), strict=False))
-    return str(address)
+def sender_key(address: str) -> str:
+    """One sender, one key: an IPv6 address as its /64, an IPv4-mapped one as the IPv4 address
+    it spells; a per-sender share keyed on the whole IPv6 address was one share per address.
+    An address a proxy relayed with its port (`ip:port`, `[ipv6]:port`, as Azure Application
+    Gateway writes X-Forwarded-For) or in brackets is its address: keyed with the port, each
+    connection of one sender was a sender of its own."""
+    parsed = _address(address)
+    if parsed is None:
+        return address  # not an address (a proxy's "unknown"): itself
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, SENDER_PREFIX), strict=False))
+    return str(parsed)
+
+
+def _address(written: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address `written` spells, alone or with a port (`_without_port`); None when it
+    spells none."""
+    for candidate in (written, _without_port(written)):
+        if candidate is None:
+            continue
+        try:
+            return ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def _without_port(written: str) -> str | None:
+    """`written` without the port after it, and the brackets around an IPv6 address
+    (`[2001:db8::1]:443` and `[2001:db8::1]` are `2001:db8::1`, `203.0.113.1:443` is
+    `203.0.113.1`); None when it is not so written. An IPv6 address alone, all colons, is
+    never read as one with a port: only brackets set its port apart."""
+    if written.startswith("["):
+        address, bracket, after = written[1:].partition("]")
+        return address if bracket and (not after or _is_port(after)) else None
+    address, colon, after = written.partition(":")
+    return address if _is_port(colon + after) else None
+
+
+def _is_port(after: str) -> bool:
+    """Whether `after` (what follows an address) is `:` and a port number."""
+    digits = after.removeprefix(":")
+    return after.startswith(":") and digits.isascii() and digits.isdigit() and int(digits) < 65536
 
 
 def _keys(sender: str) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """What both HTTP ports (the webhook gateway's and the operators') require of a request head, in
 one place, so that one client is never taken by one port and refused by the other: its `Host`
-(RFC 9112 3.2) and its `Authorization` header's scheme and Bearer credential (RFC 6750 2.1).
+(RFC 9112 3.2), its `Authorization` header's scheme and Bearer credential (RFC 6750 2.1), and
+which `X-Forwarded-For` entry names its sender behind trusted proxies.
 
 Header values reach here as text: the gateway's decoded as UTF-8 (with surrogateescape), the
 operators' port's as Latin-1. Either way a character that is not ASCII stays one, and only
@@ -65,3 +66,22 @@ def bearer_token(authorization: str) -> str | None:
     if scheme != "bearer" or not token or not all("!" <= c <= "~" for c in token):
         return None
     return token
+
+
+#: The longest X-Forwarded-For entry read as a sender: an IPv6 address with brackets and a
+#: port fits; anything longer is a proxy's garbage, and a key is kept per sender.
+_MAX_FORWARDED_ENTRY = 64
+
+
+def forwarded_for(values: Sequence[str], trusted_proxy_hops: int) -> str | None:
+    """The address the trusted proxy nearest the client saw, from a request's X-Forwarded-For
+    `values` (every header, in order): each of the `trusted_proxy_hops` proxies appends the
+    address it saw, so the entry that many from the end is the first no client wrote. None
+    with no hops, or fewer entries than hops (a request that came past the proxies), or an
+    empty entry: then the connection's peer is the sender."""
+    if trusted_proxy_hops <= 0:
+        return None
+    entries = [entry.strip(OWS) for value in values for entry in value.split(",")]
+    if len(entries) < trusted_proxy_hops or not entries[-trusted_proxy_hops]:
+        return None
+    return entries[-trusted_proxy_hops][:_MAX_FORWARDED_ENTRY]

@@ -569,6 +569,12 @@ class Settings(BaseSettings):
     #: Bearer token of `/api/v1/…` and the status page `/` on TRIAGE_HTTP_PORT; unset: both
     #: are off (the health endpoints stay open). A credential: never logged.
     api_token: SecretStr | None = None
+    #: Proxies in front of TRIAGE_HTTP_PORT that append the address they saw to
+    #: X-Forwarded-For (an ALB, nginx's `proxy_add_x_forwarded_for`: 1). The address the
+    #: wrong-token limit counts is that entry; 0: the connection's peer. A setting of its own,
+    #: not the gateway's: the ports are separate processes, usually behind separate proxies
+    #: (or none), and a port without the proxy would let a client name any address it likes.
+    http_trusted_proxy_hops: int = Field(0, ge=0, le=10)
     #: Silences are re-read from the store at most this long apart: a silence added or
     #: expired on one replica is honoured by every other within this long.
     silence_cache_s: float = Field(1.0, gt=0, le=60)

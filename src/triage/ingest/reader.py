@@ -13,13 +13,13 @@ the head has passed every check.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections import Counter
 from dataclasses import dataclass
 
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from triage.auth_limit import sender_key
 from triage.ingest.bad_http import what_was_wrong
 from triage.ingest.encoding import SUPPORTED, BadEncoding, Decoder, UnsupportedEncoding, decoder_for
 from triage.ingest.limits import Limits
@@ -32,6 +32,7 @@ from triage.ingest.server import (
     send_continue,
     sender_gone,
 )
+from triage.request_head import forwarded_for
 
 #: What reading a body raises when the sender goes away or lies about its length.
 _BROKEN_BODY = (
@@ -41,9 +42,6 @@ _BROKEN_BODY = (
     HttpProcessingError,
     web.RequestPayloadError,
 )
-#: An IPv6 sender is its /64: the prefix one host or LAN is given, in which it may use any
-#: of 2**64 addresses at will (RFC 4941 privacy addresses do so on their own).
-_IPV6_SENDER_PREFIX = 64
 #: Bytes asked of the connection at a time.
 _CHUNK_BYTES = 64 * 1024
 
@@ -231,58 +229,8 @@ def _transfer_codings(request: web.Request) -> tuple[str, ...]:
 
 
 def sender(request: web.Request, trusted_proxy_hops: int) -> str:
-    """The sender: its address as the trusted proxy nearest it saw it, or the connection's,
-    as `sender_key` names it."""
-    if trusted_proxy_hops > 0:
-        values = request.headers.getall("X-Forwarded-For", ())
-        entries = [e.strip() for value in values for e in value.split(",")]
-        if len(entries) >= trusted_proxy_hops and entries[-trusted_proxy_hops]:
-            return sender_key(entries[-trusted_proxy_hops][:64])
-    return sender_key(request.remote or "unknown")
-
-
-def sender_key(address: str) -> str:
-    """One sender, one key: an IPv6 address as its /64, an IPv4-mapped one as the IPv4 address
-    it spells; a per-sender share keyed on the whole IPv6 address was one share per address.
-    An address a proxy relayed with its port (`ip:port`, `[ipv6]:port`, as Azure Application
-    Gateway writes X-Forwarded-For) or in brackets is its address: keyed with the port, each
-    connection of one sender was a sender of its own."""
-    parsed = _address(address)
-    if parsed is None:
-        return address  # not an address (a proxy's "unknown"): itself
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, _IPV6_SENDER_PREFIX), strict=False))
-    return str(parsed)
-
-
-def _address(written: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address `written` spells, alone or with a port (`_without_port`); None when it
-    spells none."""
-    for candidate in (written, _without_port(written)):
-        if candidate is None:
-            continue
-        try:
-            return ipaddress.ip_address(candidate)
-        except ValueError:
-            continue
-    return None
-
-
-def _without_port(written: str) -> str | None:
-    """`written` without the port after it, and the brackets around an IPv6 address
-    (`[2001:db8::1]:443` and `[2001:db8::1]` are `2001:db8::1`, `203.0.113.1:443` is
-    `203.0.113.1`); None when it is not so written. An IPv6 address alone, all colons, is
-    never read as one with a port: only brackets set its port apart."""
-    if written.startswith("["):
-        address, bracket, after = written[1:].partition("]")
-        return address if bracket and (not after or _is_port(after)) else None
-    address, colon, after = written.partition(":")
-    return address if _is_port(colon + after) else None
-
-
-def _is_port(after: str) -> bool:
-    """Whether `after` (what follows an address) is `:` and a port number."""
-    digits = after.removeprefix(":")
-    return after.startswith(":") and digits.isascii() and digits.isdigit() and int(digits) < 65536
+    """The sender: its address as the trusted proxy nearest it saw it (`forwarded_for`), or
+    the connection's, as `sender_key` names it."""
+    values = request.headers.getall("X-Forwarded-For", ())
+    forwarded = forwarded_for(values, trusted_proxy_hops)
+    return sender_key(forwarded if forwarded is not None else request.remote or "unknown")

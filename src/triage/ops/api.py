@@ -27,8 +27,9 @@ asking first). The login form is guarded against
 cross-site posts twice: a double-submit token (a cookie and a hidden field that must agree) and
 the browser's own `Origin` / `Sec-Fetch-Site`. Tokens and signatures are compared in constant
 time, and an address that presented too many wrong tokens (bearer header or login form) is
-answered 429 before its next one is compared (`auth_limit`, keyed by the connection's peer:
-this port has no trusted-proxy setting).
+answered 429 before its next one is compared (`auth_limit`, keyed by the connection's peer,
+or behind TRIAGE_HTTP_TRUSTED_PROXY_HOPS by the X-Forwarded-For entry the nearest proxy
+appended).
 
 Every answer is built from the store (whose alert text was redacted when stored) and redacted
 once more (`ops/operator.py`); the API answers it as JSON with any lone surrogate replaced
@@ -97,7 +98,7 @@ from triage.ops.operator_sessions import (
     SESSION_S as SESSION_S,  # the page and its tests read it here
 )
 from triage.redact import Redactor
-from triage.request_head import bearer_token, scheme_and_credentials
+from triage.request_head import bearer_token, forwarded_for, scheme_and_credentials
 from triage.settings import Settings, did_you_mean
 from triage.sinks.guard import GuardedSink
 from triage.sqs.depth import DepthPoller
@@ -155,8 +156,11 @@ class Auth:
         wall_clock: Callable[[], float] = time.time,
         *,
         store: Store | None = None,
+        trusted_proxy_hops: int = 0,
     ) -> None:
         self._token = token.encode()
+        #: Proxies in front that append the address they saw to X-Forwarded-For.
+        self.trusted_proxy_hops = trusted_proxy_hops
         self._signer = SessionSigner(self._token, wall_clock)
         self.ended = EndedSessions(store) if store is not None else None
         #: Wrong tokens by address: one presenting too many is limited (`limited_s`).
@@ -166,11 +170,11 @@ class Auth:
         """The seconds the request's address must wait before a token it presents is compared
         again (its Retry-After), or None when one may be compared now. Ask before comparing:
         a limit that compared would still tell a right guess from a wrong one."""
-        return self.guesses.limited(_sender(request), _TOKEN_SCOPE)
+        return self.guesses.limited(self._sender(request), _TOKEN_SCOPE)
 
     def guessed_wrong(self, request: Request) -> None:
         """The request presented a wrong token (a bearer header or the login form's)."""
-        self.guesses.failed(_sender(request))
+        self.guesses.failed(self._sender(request))
 
     def bearer(self, request: Request) -> bool:
         """True for exactly one `Authorization: Bearer <token>` header. Two are refused, right
@@ -183,7 +187,7 @@ class Auth:
         token = bearer_token(given[0])
         right = token is not None and hmac.compare_digest(token.encode("latin-1"), self._token)
         if right:
-            self.guesses.succeeded(_sender(request), _TOKEN_SCOPE)
+            self.guesses.succeeded(self._sender(request), _TOKEN_SCOPE)
         return right
 
     def bearer_given(self, request: Request) -> bool:
@@ -198,8 +202,19 @@ class Auth:
         """Whether `given` (the login form's) is the token; `request`'s address is proven so."""
         right = hmac.compare_digest(given.encode(), self._token)
         if right:
-            self.guesses.succeeded(_sender(request), _TOKEN_SCOPE)
+            self.guesses.succeeded(self._sender(request), _TOKEN_SCOPE)
         return right
+
+    def _sender(self, request: Request) -> str:
+        """The request's address as the limit counts it: behind `trusted_proxy_hops` proxies
+        the X-Forwarded-For entry the nearest one appended, else the connection's peer
+        without its port; an IPv6 one as its /64."""
+        values = [value for name, value in request.headers if name == "x-forwarded-for"]
+        forwarded = forwarded_for(values, self.trusted_proxy_hops)
+        if forwarded is not None:
+            return sender_key(forwarded)
+        host = request.peer.rpartition(":")[0]
+        return sender_key(host or request.peer)
 
     def session(self) -> str:
         """A new session's cookie value."""
@@ -246,13 +261,6 @@ class Auth:
 
 #: What a right token proves an address for (`auth_limit`): the port has the one token.
 _TOKEN_SCOPE = "api_token"
-
-
-def _sender(request: Request) -> str:
-    """The request's address as the limit counts it: the connection's peer, without its port,
-    an IPv6 one as its /64."""
-    host = request.peer.rpartition(":")[0]
-    return sender_key(host or request.peer)
 
 
 def cookies(request: Request) -> dict[str, str]:
@@ -317,7 +325,8 @@ def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler
     token = view.settings.api_token.get_secret_value()
     if not token:
         return {}
-    api = OperatorApi(view, Auth(token, store=view.store))
+    auth = Auth(token, store=view.store, trusted_proxy_hops=view.settings.http_trusted_proxy_hops)
+    api = OperatorApi(view, auth)
     from triage.ops.status_page import StatusPage
 
     page = StatusPage(view, api.auth, api.refusals)

@@ -1,0 +1,144 @@
+"""Round 16 of the webhook gateway and the operators' port (helper 566): each test fails
+before its fix.
+
+- Behind a proxy the operators' port counted every client as the proxy's one address for the
+  wrong-token limit: one guesser had every operator answered 429. It now has a setting of its
+  own, TRIAGE_HTTP_TRUSTED_PROXY_HOPS (not the gateway's: the ports are separate processes,
+  usually behind separate proxies, and a port without one would let a client name any
+  address), read as the gateway reads its own (`request_head.forwarded_for`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from pydantic import SecretStr
+
+from test_pipeline import CountingSummariser
+from test_store import LEASE, POLICY
+from triage.auth_limit import FAILURE_BURST, sender_key
+from triage.aws import Aws
+from triage.health import Health
+from triage.incidents.silences import SilenceCache
+from triage.incidents.sqlite import SQLiteStore
+from triage.metrics import Metrics
+from triage.ops.api import OperatorView, operator_routes
+from triage.ops.endpoints import EndpointServer
+from triage.request_head import forwarded_for
+from triage.settings import Settings
+
+TOKEN = "round16-op-token-" + "r" * 20
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+WRONG = {"Authorization": "Bearer guess-" + "g" * 30}
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await s.open()
+    yield s
+    await s.aclose()
+
+
+@contextlib.asynccontextmanager
+async def operators_port(store: SQLiteStore, **settings: object) -> AsyncIterator[int]:
+    """The daemon's port with the API on, on 127.0.0.1: its port number."""
+    config = Settings(api_token=SecretStr(TOKEN), **settings)  # type: ignore[arg-type]
+    aws = Aws(config)
+    view = OperatorView(
+        config, store, SilenceCache(store), [], CountingSummariser(), Health(), aws, Metrics()
+    )
+    server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
+    await server.start()
+    try:
+        yield server.port
+    finally:
+        await server.aclose()
+        await aws.aclose()
+
+
+async def _gets(client: httpx2.AsyncClient, count: int, headers: dict[str, str]) -> list[int]:
+    return [
+        (await client.get("/api/v1/incidents", headers=headers)).status_code for _ in range(count)
+    ]
+
+
+# --- The operators' port behind a proxy --------------------------------------------------------
+
+
+async def test_behind_the_trusted_proxy_each_forwarded_operator_is_counted_apart(
+    store: SQLiteStore,
+) -> None:
+    """With TRIAGE_HTTP_TRUSTED_PROXY_HOPS=1 (every connection from the proxy), a guesser's
+    wrong tokens limit the X-Forwarded-For entry the proxy appended, not the proxy: another
+    operator behind it, never proven, is served, and the guesser stays limited whatever
+    address it writes before the proxy's entry."""
+    async with (
+        operators_port(store, http_trusted_proxy_hops=1) as port,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        guesser = {**WRONG, "X-Forwarded-For": "203.0.113.9"}
+        wrong = await _gets(client, FAILURE_BURST + 1, guesser)
+        other = await client.get(
+            "/api/v1/incidents", headers={**BEARER, "X-Forwarded-For": "198.51.100.4"}
+        )
+        spoofed = await client.get(
+            "/api/v1/incidents", headers={**WRONG, "X-Forwarded-For": "192.0.2.1, 203.0.113.9"}
+        )
+    assert wrong == [401] * FAILURE_BURST + [429]
+    assert other.status_code == 200, other.text
+    assert spoofed.status_code == 429
+
+
+async def test_without_the_setting_x_forwarded_for_names_no_one(store: SQLiteStore) -> None:
+    """Without TRIAGE_HTTP_TRUSTED_PROXY_HOPS a client cannot walk around its limit by writing
+    a new X-Forwarded-For each time: the connection's peer is counted."""
+    async with (
+        operators_port(store) as port,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        statuses = [
+            (
+                await client.get(
+                    "/api/v1/incidents", headers={**WRONG, "X-Forwarded-For": f"192.0.2.{i}"}
+                )
+            ).status_code
+            for i in range(FAILURE_BURST + 1)
+        ]
+    assert statuses == [401] * FAILURE_BURST + [429]
+
+
+@pytest.mark.parametrize(
+    ("values", "hops", "entry"),
+    [
+        (["203.0.113.1"], 1, "203.0.113.1"),
+        (["192.0.2.9, 203.0.113.1"], 1, "203.0.113.1"),
+        (["192.0.2.9", "203.0.113.1"], 1, "203.0.113.1"),  # two headers are one list
+        (["192.0.2.9, 203.0.113.1, 10.0.0.2"], 2, "203.0.113.1"),
+        (["203.0.113.1"], 2, None),  # came past a proxy: the peer counts
+        ([], 1, None),
+        (["192.0.2.9, "], 1, None),
+        (["203.0.113.1"], 0, None),
+    ],
+)
+def test_the_trusted_entry_of_x_forwarded_for(
+    values: list[str], hops: int, entry: str | None
+) -> None:
+    """The entry `hops` from the end is the one the nearest trusted proxy appended; too few
+    entries, or an empty one, name no sender."""
+    assert forwarded_for(values, hops) == entry
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("203.0.113.1:40001", "203.0.113.1"), ("[2001:db8:1:2::7]:443", "2001:db8:1:2::/64")],
+)
+def test_a_forwarded_address_with_its_port_is_its_address_on_both_ports(
+    written: str, key: str
+) -> None:
+    """The operators' port keys a relayed `ip:port` as the gateway does (one `sender_key`)."""
+    assert sender_key(written) == key
