@@ -4,7 +4,7 @@ before its fix.
 - Wrong credentials were answered 401 as fast as the gateway answers (~330 a second from one
   client), so a weak token could be guessed online. Each sender's wrong credentials are now
   counted (behind the trusted proxy, by its X-Forwarded-For entry); past a burst the sender is
-  answered 429 before any credential of its is compared, and a sender whose credential was
+  answered 503 (429 until round 16: test_ports_round16_566) before any credential of its is compared, and a sender whose credential was
   right lately is never limited (auth_limit.py, shared with the operators' port).
 - The two ports answered the same bytes differently: `OPTIONS *` (400 on the operators' port,
   404 on the gateway; RFC 9110 9.3.7 has a server answer it), a line ended by a bare LF and
@@ -151,19 +151,19 @@ async def _post_wrong(client: httpx2.AsyncClient, count: int, **headers: str) ->
     return statuses
 
 
-async def test_a_guesser_is_answered_429_before_its_credential_is_compared(
+async def test_a_guesser_is_answered_503_before_its_credential_is_compared(
     gateway: IngestService, queues: Queues, logs: list[MutableMapping[str, Any]]
 ) -> None:
     """From an address never proven, FAILURE_BURST wrong tokens are 401; then even the right
-    token is 429 with Retry-After (compared, a right guess would be told apart from a wrong
+    token is 503 with Retry-After (compared, a right guess would be told apart from a wrong
     one at full speed), nothing queued, one ingest.auth_limited line."""
     async with loopback_client(gateway.port) as client:
         assert await _post_wrong(client, failures.FAILURE_BURST) == [401] * failures.FAILURE_BURST
         limited = await client.post("/v1/alerts/generic", content=ALERT, headers=WRONG)
         right = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
-    assert limited.status_code == 429 and limited.headers["Retry-After"] in ("1", "2", "3")
+    assert limited.status_code == 503 and limited.headers["Retry-After"] in ("1", "2", "3")
     assert "wrong credential" in limited.json()["error"]
-    assert right.status_code == 429
+    assert right.status_code == 503
     assert take_queued(queues) == []
     assert [line["sender"] for line in limited_lines(logs, "ingest.auth_limited")] == ["127.0.0.1"]
     assert gateway.metrics.total("IngestAuthLimited") == 2
@@ -197,7 +197,7 @@ async def test_one_sources_token_buys_no_unlimited_guesses_at_anothers(
             response = await client.post("/v1/alerts/grafana", content=b"{}", headers=WRONG)
             guesses.append(response.status_code)
         again = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
-    assert guesses == [401] * failures.FAILURE_BURST + [429]
+    assert guesses == [401] * failures.FAILURE_BURST + [503]
     assert again.status_code == 202, again.text
     assert len(take_queued(queues)) == 2
 
@@ -217,7 +217,7 @@ async def test_behind_the_trusted_proxy_each_forwarded_sender_is_counted_apart(
             content=ALERT,
             headers={**bearer("generic"), "X-Forwarded-For": "198.51.100.4"},
         )
-    assert wrong == [401] * failures.FAILURE_BURST + [429]
+    assert wrong == [401] * failures.FAILURE_BURST + [503]
     assert other.status_code == 202, other.text
 
 
@@ -287,8 +287,8 @@ async def test_two_content_lengths_are_refused_alike_on_both_ports(
 
 
 async def test_the_operators_api_limits_a_guesser_as_the_gateway_does(tmp_path: Path) -> None:
-    """FAILURE_BURST wrong bearer tokens from one address, then the next is 429, as on the
-    gateway."""
+    """FAILURE_BURST wrong bearer tokens from one address, then the next is 429 (the gateway
+    limits at the same count, answering 503 for its senders' retries)."""
     store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
     await store.open()
     try:

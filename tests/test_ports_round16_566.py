@@ -6,6 +6,11 @@ before its fix.
   own, TRIAGE_HTTP_TRUSTED_PROXY_HOPS (not the gateway's: the ports are separate processes,
   usually behind separate proxies, and a port without one would let a client name any
   address), read as the gateway reads its own (`request_head.forwarded_for`).
+- A real sender whose token was not right lately, behind a guesser's address, was answered
+  429 with the guesser, and Alertmanager (which retries only 5xx) and SNS dropped its alert.
+  The gateway now answers a limited sender 503 with Retry-After, which they retry; to the
+  guesser it says the same (nothing compared). The operators' port keeps 429: people and
+  scripts, no webhook sender.
 """
 
 from __future__ import annotations
@@ -18,9 +23,18 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
+from daemon_harness import Queues
+from ingest_harness import bearer, ingest_settings, loopback_client, running
+from test_ingest_gaps import take_queued
 from test_pipeline import CountingSummariser
 from test_store import LEASE, POLICY
-from triage.auth_limit import FAILURE_BURST, sender_key
+from triage.auth_limit import (
+    FAILURE_BURST,
+    FAILURE_REFILL_S,
+    GATEWAY,
+    CredentialFailures,
+    sender_key,
+)
 from triage.aws import Aws
 from triage.health import Health
 from triage.incidents.silences import SilenceCache
@@ -34,6 +48,17 @@ from triage.settings import Settings
 TOKEN = "round16-op-token-" + "r" * 20
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 WRONG = {"Authorization": "Bearer guess-" + "g" * 30}
+ALERT = b'{"title": "disk full", "dedup_key": "round16"}'
+
+
+class MovedClock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -142,3 +167,30 @@ def test_a_forwarded_address_with_its_port_is_its_address_on_both_ports(
 ) -> None:
     """The operators' port keys a relayed `ip:port` as the gateway does (one `sender_key`)."""
     assert sender_key(written) == key
+
+
+# --- A real sender behind a guesser's address ----------------------------------------------------
+
+
+async def test_a_sender_limited_with_a_guesser_is_answered_so_that_it_retries(
+    queues: Queues,
+) -> None:
+    """A sender whose token was not right lately, behind the address of a guesser that is now
+    limited, is answered 503 with Retry-After (Alertmanager and SNS retry a 5xx and drop a
+    4xx: a 429 lost its alert), its token not compared and nothing queued; once the bucket
+    has room again, its retry is taken."""
+    clock = MovedClock()
+    settings = ingest_settings(queues.url, queues.endpoint)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        assert service.gateway is not None
+        service.gateway.failures = CredentialFailures(GATEWAY, clock)
+        for _ in range(FAILURE_BURST):
+            await client.post("/v1/alerts/generic", content=ALERT, headers=WRONG)
+        refused = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
+        clock.now += FAILURE_REFILL_S
+        retried = await client.post("/v1/alerts/generic", content=ALERT, headers=bearer("generic"))
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"] in ("1", "2", "3")
+    assert "wrong credential" in refused.json()["error"]
+    assert retried.status_code == 202, retried.text
+    assert len(take_queued(queues)) == 1

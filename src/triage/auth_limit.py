@@ -8,9 +8,10 @@ forwarded_for`; the gateway's TRIAGE_INGEST_TRUSTED_PROXY_HOPS, the operators' p
 TRIAGE_HTTP_TRUSTED_PROXY_HOPS); an IPv6 address as its /64. Each wrong
 credential a sender presents fills its bucket by one, which drains by one every
 FAILURE_REFILL_S; once it holds FAILURE_BURST, the sender is *limited*: its requests are
-answered 429 with `Retry-After` before any credential of theirs is compared, until the bucket
-has room again. A limit that still compared credentials would still tell a right guess from a
-wrong one at full speed (2xx against 429), so it could not slow guessing. An IPv6 sender's /48
+answered with `Retry-After` before any credential of theirs is compared, until the bucket
+has room again (the gateway 503, which webhook senders retry; the operators' port 429). A
+limit that still compared credentials would still tell a right guess from a wrong one at full
+speed (2xx against the refusal), so it could not slow guessing. An IPv6 sender's /48
 (one site: 65,536 /64s, each a sender) fills a bucket of its own as well, so a site's
 addresses together guess no faster than one.
 
@@ -20,8 +21,9 @@ the operators' token) within PROVEN_S is never limited on that scope, so an atta
 guesses from its address never refuse it (and a token of one source buys no guesses at
 another's). When the limit is waived so, one line says it (likely a proxy in front: every
 sender behind it is then one address). There is no bucket shared by all senders: a crowd of
-addresses could then keep every sender not proven refused, and an alert refused 4xx is
-dropped by its sender (Alertmanager retries only 5xx); a crowd guesses at 20 a minute each.
+addresses could then keep every sender not proven refused; a crowd guesses at 20 a minute
+each. An honest sender not proven lately, behind a guesser's address, is refused with the
+guesser, which is why the gateway answers 503: it retries, and its alert is delayed, not lost.
 
 One line (`LimitWords.limited_event`) when a sender (or an IPv6 /48) becomes limited, at most
 LIMITED_LINES_PER_S a second; the caller answers and counts each request refused so (the
@@ -75,7 +77,7 @@ class LimitWords:
 #: The webhook gateway's (`triage ingest`).
 GATEWAY = LimitWords(
     "ingest.auth_limited",
-    "wrong credentials from this sender are refused 429 before they are compared; "
+    "wrong credentials from this sender are refused 503 before they are compared; "
     "a sender whose credential was right lately is not limited",
     "ingest.auth_limit_waived",
     "a sender whose credential was right lately presents many wrong ones: several "

@@ -16,7 +16,8 @@ One request, in order (each step's refusal in brackets):
 
 1. Its head: at most 64 KiB (431); a Host that names a host and a target without a
    `#fragment` (400); the gateway not stopping (503); a sender not limited for the wrong
-   credentials it presented (429 with Retry-After, auth_limit.py); an `Expect` other than
+   credentials it presented (503 with Retry-After, auth_limit.py: `_AUTH_LIMITED_STATUS`
+   says why not 429); an `Expect` other than
    100-continue (417); no browser request made by another site's page (403: `Sec-Fetch-Site`
    `cross-site` or `same-site`, or an `Origin` without Fetch Metadata, `_cross_site`); the
    tokens read (503 when they cannot be); a source that has a token, in the tokens held or in
@@ -190,7 +191,13 @@ _MISFORMED = {
 }
 #: Where a request keeps its sender (`reader.sender`), for the credential checks.
 _WHO = web.RequestKey("triage_ingest_sender_key", str)
-#: A 429's error for a sender limited for its wrong credentials (auth_limit.py).
+#: The status of a sender limited for its wrong credentials (auth_limit.py): 503, not 429.
+#: An honest sender behind a guesser's address (a NAT) whose token was not right within
+#: PROVEN_S is limited too, and senders drop a 4xx: Alertmanager retries only 5xx (its
+#: webhook sets no extra retry codes), SNS only server errors; a 503 they retry, and the
+#: alert is delayed, not lost. To the guesser the two say the same: nothing was compared.
+_AUTH_LIMITED_STATUS = 503
+#: Its error.
 _AUTH_LIMITED = (
     "too many requests with a wrong credential from this address: none is compared until "
     "Retry-After has passed; check the sender's token"
@@ -463,7 +470,7 @@ class Gateway:
         self.in_flight = 0
         #: Reads bodies within `limits`, holding each one's bytes until it is answered.
         self.bodies = BodyReader()
-        #: Wrong credentials by sender: a sender presenting too many is limited (429).
+        #: Wrong credentials by sender: a sender presenting too many is limited (503).
         self.failures = CredentialFailures(GATEWAY, clock)
         self._idle = asyncio.Event()
         self._idle.set()
@@ -670,7 +677,7 @@ class Gateway:
         wait_s = self.failures.limited(who, source)
         if wait_s is not None:
             self.metrics.incr("IngestAuthLimited", source=source)
-            raise Refused(429, "auth_limited", _AUTH_LIMITED, retry_after_s=wait_s)
+            raise Refused(_AUTH_LIMITED_STATUS, "auth_limited", _AUTH_LIMITED, retry_after_s=wait_s)
         # Every Expect header and item counts: one the gateway does not meet beside
         # `100-continue` must not be read past; an empty one (`Expect:` blank) asks nothing.
         if any(expect != CONTINUE for expect in expectations(request)):
