@@ -11,11 +11,16 @@ before its fix.
   The gateway now answers a limited sender 503 with Retry-After, which they retry; to the
   guesser it says the same (nothing compared). The operators' port keeps 429: people and
   scripts, no webhook sender.
+- A lowercase method (and any method a port takes on no path) was 400 on the gateway (its
+  parser knows only upper-case methods) and 405 or 404 on the operators' port. Both now answer
+  501 Not Implemented (RFC 9110 9.1: methods are case-sensitive, `get` is not GET, and a
+  method the server implements nowhere is 501); a method taken on another path stays 405.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,6 +30,8 @@ from pydantic import SecretStr
 
 from daemon_harness import Queues
 from ingest_harness import bearer, ingest_settings, loopback_client, running
+from test_http_endpoints import ask
+from test_http_endpoints import running as endpoint_server
 from test_ingest_gaps import take_queued
 from test_pipeline import CountingSummariser
 from test_store import LEASE, POLICY
@@ -39,6 +46,7 @@ from triage.aws import Aws
 from triage.health import Health
 from triage.incidents.silences import SilenceCache
 from triage.incidents.sqlite import SQLiteStore
+from triage.ingest import IngestService
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
@@ -194,3 +202,68 @@ async def test_a_sender_limited_with_a_guesser_is_answered_so_that_it_retries(
     assert "wrong credential" in refused.json()["error"]
     assert retried.status_code == 202, retried.text
     assert len(take_queued(queues)) == 1
+
+
+# --- Methods: both ports answer alike ----------------------------------------------------------
+
+#: Methods HTTP does not define and neither port takes: lower case (methods are
+#: case-sensitive, RFC 9110 9.1), one the gateway's parser does not know, and one it knows.
+UNKNOWN_METHODS = [b"get", b"post", b"Post", b"options", b"BREW", b"PROPFIND"]
+
+
+def _request(method: bytes, path: bytes, body: bytes = b"") -> bytes:
+    length = b"Content-Length: %d\r\n" % len(body) if body else b""
+    return (
+        (method + b" " + path + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + length)
+        + b"\r\n"
+        + body
+    )
+
+
+@pytest.mark.parametrize("method", UNKNOWN_METHODS)
+async def test_a_method_no_path_takes_is_501_on_both_ports(
+    gateway: IngestService, method: bytes
+) -> None:
+    """A method neither HTTP defines nor the port takes is 501 Not Implemented on the gateway
+    and on the operators' port alike, JSON naming it so (the gateway answered 400 to `get`,
+    the operators' port 405 or 404), whatever the path."""
+    for path in (b"/healthz", b"/v1/alerts/generic", b"/nowhere"):
+        request = _request(method, path)
+        async with endpoint_server() as server:
+            ops = await ask(server.port, request)
+        ingest = await ask(gateway.port, request)
+        assert (ops[0], ingest[0]) == (501, 501), (method, path)
+        assert json.loads(ops[2])["error"].startswith("not implemented")
+        assert json.loads(ingest[2])["error"].startswith("not implemented")
+
+
+async def test_a_method_another_path_takes_is_still_405_with_allow(gateway: IngestService) -> None:
+    """A method HTTP defines that the path does not take (PUT, TRACE, DELETE) stays 405
+    naming what the path takes, on both ports."""
+    for method in (b"PUT", b"TRACE", b"DELETE"):
+        ingest = await ask(gateway.port, _request(method, b"/healthz"))
+        async with endpoint_server() as server:
+            ops = await ask(server.port, _request(method, b"/healthz"))
+        assert (ingest[0], ops[0]) == (405, 405), method
+        assert "GET" in ingest[1]["allow"] and ops[1]["allow"] == "GET, HEAD"
+
+
+async def test_a_body_sent_with_an_unknown_method_is_not_read_on_the_operators_port() -> None:
+    """A `put` with a body announced is answered 501 from its head, without `100 Continue`
+    (as the gateway's parser refuses it before any body)."""
+    head = b"put /api/v1/silences HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n"
+    async with endpoint_server() as server:
+        status, _, _ = await ask(server.port, head + b"Expect: 100-continue\r\n\r\n")
+    assert status == 501
+
+
+@pytest.mark.parametrize("line", [b"G@T / HTTP/1.1", b"\x00\x01junk / HTTP/1.1"])
+async def test_a_method_that_is_no_token_stays_a_bad_request_on_both_ports(
+    gateway: IngestService, line: bytes
+) -> None:
+    """A request line whose method is no token is 400 on both ports, not 501."""
+    request = line + b"\r\nHost: t\r\nConnection: close\r\n\r\n"
+    async with endpoint_server() as server:
+        ops = await ask(server.port, request)
+    ingest = await ask(gateway.port, request)
+    assert (ops[0], ingest[0]) == (400, 400)

@@ -1,7 +1,8 @@
 """What both HTTP ports (the webhook gateway's and the operators') require of a request head, in
 one place, so that one client is never taken by one port and refused by the other: its `Host`
-(RFC 9112 3.2), its `Authorization` header's scheme and Bearer credential (RFC 6750 2.1), and
-which `X-Forwarded-For` entry names its sender behind trusted proxies.
+(RFC 9112 3.2), its method (RFC 9110 9.1), its `Authorization` header's scheme and Bearer
+credential (RFC 6750 2.1), and which `X-Forwarded-For` entry names its sender behind trusted
+proxies.
 
 Header values reach here as text: the gateway's decoded as UTF-8 (with surrogateescape), the
 operators' port's as Latin-1. Either way a character that is not ASCII stays one, and only
@@ -13,7 +14,7 @@ no-break space pass as the token.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 #: HTTP's whitespace (RFC 9110 5.6.3's OWS): what may surround a value and separate a scheme
 #: from its credential (RFC 9110 11.4 says one or more spaces; senders that write a tab are
@@ -46,6 +47,21 @@ def host_fault(hosts: Sequence[str], *, http_11: bool) -> str | None:
     if not _HOST.fullmatch(hosts[0].strip(OWS)):
         return "bad_host"
     return None
+
+
+#: The methods HTTP defines (RFC 9110 9.3, and PATCH, RFC 5789), as they are spelt: methods are
+#: case-sensitive, so `get` is none of them.
+DEFINED_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+
+
+def not_implemented(method: str, implemented: Collection[str]) -> bool:
+    """Whether a port that takes `implemented` methods (on some path) answers `method` 501 Not
+    Implemented (RFC 9110 9.1: a method the server does not recognise or implement): one
+    neither HTTP defines nor the port takes (`get`, `BREW`, `PROPFIND`). A method HTTP
+    defines that the path does not take is 405 naming those it takes, as it always was."""
+    return method not in DEFINED_METHODS and method not in implemented
 
 
 def scheme_and_credentials(authorization: str) -> tuple[str, str]:

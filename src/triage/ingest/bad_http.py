@@ -12,13 +12,14 @@ own logs, so the quote would carry the token there. Here the answer is a short J
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 import time
 from collections.abc import Callable
 
 import structlog
-from aiohttp.http_exceptions import HttpProcessingError, InvalidURLError, LineTooLong
+from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, InvalidURLError, LineTooLong
 
 from triage.linebudget import LineBudget
 from triage.normalize.common import cut
@@ -81,11 +82,47 @@ def bound_met(error: BaseException | None) -> tuple[int, str] | None:
     return None
 
 
+#: Every method some path of the gateway takes (what `OPTIONS *` names).
+SERVER_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
+#: The error of a 501: a method neither HTTP defines nor the gateway takes, as the operators'
+#: port answers one (`request_head.not_implemented`; methods are case-sensitive, so `post`
+#: is not POST).
+NOT_IMPLEMENTED = (
+    "not implemented: a method the gateway does not take (methods are case-sensitive: "
+    f"{', '.join(SERVER_METHODS)})"
+)
+#: A method as RFC 9110 9.1 spells one: a token.
+_METHOD = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: The request line llhttp quotes after its reason, as Python writes bytes.
+_QUOTED_LINE = re.compile(r"""\n\n  (b'(?:[^'\\\n]|\\.)*'|b"(?:[^"\\\n]|\\.)*")""")
+
+
+def unknown_method(error: BaseException | None) -> bool:
+    """Whether the parser refused a request for a method that is a token it does not know:
+    llhttp takes only the methods it lists, in upper case, and refuses any other (`get`,
+    `BREW`) as a parse error. Such a request is 501, not 400; a request line whose method is
+    no token (binary bytes, TLS on the plain port) stays a bad request."""
+    if not isinstance(error, BadHttpMethod):
+        return False
+    quoted = _QUOTED_LINE.search(error.message or "")
+    if quoted is None:
+        return False
+    try:
+        line = ast.literal_eval(quoted[1])
+    except (ValueError, SyntaxError):
+        return False
+    return isinstance(line, bytes) and _METHOD.fullmatch(line.split(b" ", 1)[0]) is not None
+
+
 def refused_status(status: int, error: BaseException | None) -> int:
     """The status to answer a request aiohttp refused with `status` (always 400 for a parse
     error) because of `error`."""
+    if status != 400:
+        return status
+    if unknown_method(error):
+        return 501
     met = bound_met(error)
-    return status if met is None or status != 400 else met[0]
+    return status if met is None else met[0]
 
 
 def what_was_wrong(error: HttpProcessingError) -> str:
@@ -95,6 +132,8 @@ def what_was_wrong(error: HttpProcessingError) -> str:
     met = bound_met(error)
     if met is not None:
         return met[1]
+    if unknown_method(error):
+        return "a method the gateway does not take"
     first_line = (error.message or type(error).__name__).splitlines()[0]
     first_line = _NAMED_HEADER.sub(r"\1", first_line)
     reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
@@ -109,6 +148,8 @@ def what_was_wrong(error: HttpProcessingError) -> str:
 
 def answer_error(status: int, error: BaseException | None) -> str:
     """The `error` of the gateway's answer to a request aiohttp refused with `status`."""
+    if status == 501 and unknown_method(error):
+        return NOT_IMPLEMENTED
     if status == 500 or not isinstance(error, HttpProcessingError):
         return "internal error" if status >= 500 else "bad request"
     if status < 500:

@@ -9,7 +9,9 @@ Prometheus, vmalert and other rule evaluators send to the gateway as to an Alert
 `/v1/alerts/alertmanager`), answered 200 as Alertmanager does, the whole batch one SQS message
 as a webhook group is; `GET /healthz` and `GET /readyz`; `OPTIONS *` (200, naming the methods
 the gateway takes). Any other path (a source that does
-not exist included) is 404, any other method 405 naming in `Allow` only the methods the path
+not exist included) is 404; a method neither HTTP defines nor the gateway takes (methods are
+case-sensitive: `post` is one) is 501, as on the operators' port (RFC 9110 9.1,
+`request_head.not_implemented`); any other, 405 naming in `Allow` only the methods the path
 takes.
 
 One request, in order (each step's refusal in brackets):
@@ -85,6 +87,7 @@ import structlog
 from aiohttp import web
 
 import triage.ingest.auth as auth
+import triage.ingest.bad_http as bad_http
 from triage.auth_limit import GATEWAY, CredentialFailures
 from triage.errors import ConfigError
 from triage.health import Health
@@ -138,7 +141,7 @@ from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
 from triage.redact import Redactor
-from triage.request_head import HOST_FAULTS, host_fault
+from triage.request_head import HOST_FAULTS, host_fault, not_implemented
 from triage.sqs.fifo import FIFO_SEND_REFUSALS
 from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE
 from triage.sqs.inbox import (
@@ -285,7 +288,7 @@ def _forgeable(request: web.Request) -> bool:
 
 
 #: What `OPTIONS *` answers the gateway as a whole does: every method some path takes.
-SERVER_METHODS = "GET, HEAD, OPTIONS, POST"
+SERVER_METHODS = ", ".join(bad_http.SERVER_METHODS)
 
 
 def _server_options(request: web.Request) -> web.Response:
@@ -520,6 +523,11 @@ class Gateway:
             bad_head = _bad_host(request) or _fragment(request)
             if bad_head is not None:
                 return self._unrouted_refusal(request, bad_head, started)
+            if not_implemented(request.method, bad_http.SERVER_METHODS):
+                # One the parser knows (PROPFIND, M-SEARCH …); the others are refused 501 as
+                # it parses (bad_http.unknown_method).
+                unknown = Refused(501, "not_implemented", bad_http.NOT_IMPLEMENTED)
+                return self._unrouted_refusal(request, unknown, started)
             if request.method == "OPTIONS" and request.raw_path == "*":
                 return _server_options(request)
             try:

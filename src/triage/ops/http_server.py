@@ -15,7 +15,9 @@ the process's file descriptors or filling its logs:
   never a traceback, as is a `Host` RFC 9112 3.2 refuses (`triage.request_head`: none in an
   HTTP/1.1 request, two, or one naming no host); a handler that raises is a 500; an
   absolute-form target (`http://host/path`) is served as its path, its host the request's;
-  `OPTIONS *` is answered 200 naming the methods the routes take. A line ended by a bare LF,
+  `OPTIONS *` is answered 200 naming the methods the routes take; a method neither HTTP
+  defines nor a route takes is 501 (`get` included: methods are case-sensitive), as on the
+  gateway (`request_head.not_implemented`); one HTTP defines, 405 naming the path's. A line ended by a bare LF,
   and two Content-Length headers, are 400, as the gateway's parser answers them;
 - a request its handler refuses from the head alone (`HeadGuarded`: no token, another site's
   browser) is answered without `100 Continue` and without its body being read;
@@ -43,7 +45,7 @@ from triage.errors import ConfigError
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.redact import Redactor
-from triage.request_head import host_fault
+from triage.request_head import host_fault, not_implemented
 
 log = structlog.get_logger(__name__)
 
@@ -291,6 +293,13 @@ class HttpServer:
         return False
 
     async def _dispatch(self, request: Request) -> Response:
+        if not_implemented(request.method, self._methods()):
+            # RFC 9110 9.1: methods are case-sensitive (`get` is not GET), and one the server
+            # neither recognises nor implements is 501. The gateway agrees.
+            self.refusals.refused(
+                "not_implemented", request.peer, 501, method=client_excerpt(request.method)
+            )
+            return _error(501)
         if request.path == SERVER_WIDE:
             return self._server_options()
         methods = self.routes.get(request.path) or self._under(request.path)
@@ -310,17 +319,24 @@ class HttpServer:
             self.refusals.refused("internal_error", request.peer, 500, exc_info=exc)
             return _error(500)
 
-    def _server_options(self) -> Response:
-        """`OPTIONS *`: what the server as a whole does (RFC 9110 9.3.7), a ping that reads
-        nothing and changes nothing: 200, `Allow` naming every method some path takes."""
+    def _methods(self) -> set[str]:
+        """Every method the server takes on some path: its routes', HEAD beside GET, and
+        OPTIONS (for `OPTIONS *`)."""
         methods = {method for by_method in self.routes.values() for method in by_method}
         if "GET" in methods:
             methods.add("HEAD")
-        allow = ", ".join(sorted(methods | {"OPTIONS"}))
-        return Response(200, headers=(("Allow", allow),))
+        return methods | {"OPTIONS"}
+
+    def _server_options(self) -> Response:
+        """`OPTIONS *`: what the server as a whole does (RFC 9110 9.3.7), a ping that reads
+        nothing and changes nothing: 200, `Allow` naming every method some path takes."""
+        return Response(200, headers=(("Allow", ", ".join(sorted(self._methods()))),))
 
     def _refused_from_head(self, head: Request) -> bool:
-        """Whether the handler `head` goes to refuses it before reading its body."""
+        """Whether the handler `head` goes to refuses it before reading its body (a method no
+        route takes has none to go to)."""
+        if not_implemented(head.method, self._methods()):
+            return True
         methods = self.routes.get(head.path) or self._under(head.path)
         handler = methods.get(head.method) if methods else None
         return isinstance(handler, HeadGuarded) and handler.refuses(head)
