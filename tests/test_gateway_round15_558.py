@@ -4,8 +4,9 @@ before its fix.
 - Wrong credentials were answered 401 as fast as the gateway answers (~330 a second from one
   client), so a weak token could be guessed online. Each sender's wrong credentials are now
   counted (behind the trusted proxy, by its X-Forwarded-For entry); past a burst the sender is
-  answered 503 (429 until round 16: test_ports_round16_566) before any credential of its is compared, and a sender whose credential was
-  right lately is never limited (auth_limit.py, shared with the operators' port).
+  answered 503 (429 until round 16: test_ports_round16_566) before any credential of its is
+  compared, and a sender whose credential was right lately is never limited (auth_limit.py,
+  shared with the operators' port).
 - The two ports answered the same bytes differently: `OPTIONS *` (400 on the operators' port,
   404 on the gateway; RFC 9110 9.3.7 has a server answer it), a line ended by a bare LF and
   two Content-Length headers (served on the operators' port, 400 on the gateway). Both now

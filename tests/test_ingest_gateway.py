@@ -391,11 +391,12 @@ async def test_422_reason_is_redacted_and_one_short_line(client: httpx2.AsyncCli
     assert "\n" not in error and len(error) <= 300
 
 
-# --- 429 ------------------------------------------------------------------------------------
+# --- The source's rate ------------------------------------------------------------------------
 
 
-async def test_rate_above_the_limit_is_429_with_retry_after(queues: Queues) -> None:
-    """Past a source's burst the gateway answers 429 with Retry-After; other sources still pass."""
+async def test_rate_above_the_limit_is_503_with_retry_after(queues: Queues) -> None:
+    """Past a source's burst the gateway answers 503 with Retry-After (which Alertmanager and
+    SNS retry; a 429 they drop: helper 566); other sources still pass."""
     settings = ingest_settings(queues.url, queues.endpoint, ingest_rate_per_s=0.2)  # burst of 1
     async with (
         running(settings) as service,
@@ -407,7 +408,7 @@ async def test_rate_above_the_limit_is_429_with_retry_after(queues: Queues) -> N
             "/v1/alerts/alertmanager", content=AM_GROUP, headers=bearer("alertmanager")
         )
     assert first.status_code == 202
-    assert second.status_code == 429
+    assert second.status_code == 503
     assert 1 <= int(second.headers["retry-after"]) <= 5
     assert other.status_code == 202
 

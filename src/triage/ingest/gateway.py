@@ -31,7 +31,7 @@ One request, in order (each step's refusal in brackets):
    where the token goes). A signature over the body (Sentry's; Grafana's, sent instead of a
    token) is checked once the body is read; its shape, and the time sent with it
    (`Sentry-Hook-Timestamp`, `X-Grafana-Alerting-Timestamp`), from the head (401 when stale).
-3. The source's rate (429 with Retry-After). A signed request's is taken after its
+3. The source's rate (503 with Retry-After, which senders retry: `_take_rate`). A signed request's is taken after its
    signature; a signature accepted within the replay window (with Sentry's, the same
    `Sentry-Hook-Timestamp`) is then 200 `duplicate`, nothing queued (ingest/replay.py).
 4. The body's shape from the head, and the body (ingest/shape.py, ingest/reader.py): a charset,
@@ -1019,13 +1019,16 @@ class Gateway:
         self.failures.succeeded(request[_WHO], source)
 
     def _take_rate(self, source: str) -> None:
+        """Spend one of the source's requests, or refuse this one 503 with Retry-After: its
+        sender is honest (authenticated), and Alertmanager and SNS drop an alert answered
+        4xx (a 429 too) but retry a 503, so a storm over the rate is delayed, not lost."""
         bucket = self._buckets[source]
         if bucket.has():
             bucket.acquire(source)
             return
         wait_s = (1.0 - bucket.available()) / bucket.rate_per_s
         raise Refused(
-            429, "rate_limited", "too many requests", retry_after_s=max(1, math.ceil(wait_s))
+            503, "rate_limited", "too many requests", retry_after_s=max(1, math.ceil(wait_s))
         )
 
     def _attributes(
