@@ -267,3 +267,31 @@ async def test_a_method_that_is_no_token_stays_a_bad_request_on_both_ports(
         ops = await ask(server.port, request)
     ingest = await ask(gateway.port, request)
     assert (ops[0], ingest[0]) == (400, 400)
+
+
+# --- Cache headers on every answer -------------------------------------------------------------
+
+#: Requests the gateway answers by each of its paths: a route, its own refusals, the router's,
+#: the parser's (a 400, a 431).
+EVERY_KIND_OF_ANSWER = {
+    "healthz": b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    "no credential": b"POST /v1/alerts/generic HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+    b"Content-Length: 2\r\n\r\n{}",
+    "unknown path": b"GET /v1/alerts/nowhere HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    "unknown method": b"get /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+    "parse error": b"GET /healthz HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n",
+    "header line too long": b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Long: "
+    + b"l" * 9000
+    + b"\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(EVERY_KIND_OF_ANSWER))
+async def test_every_gateway_answer_says_no_store(gateway: IngestService, kind: str) -> None:
+    """Every answer of the gateway, its refusals included, carries `Cache-Control: no-store`
+    and `X-Content-Type-Options: nosniff`, as the operators' port's do: a 404 or 501 is
+    cacheable by default, and a cache in front that kept one would answer later alerts."""
+    status, headers, _ = await ask(gateway.port, EVERY_KIND_OF_ANSWER[kind])
+    assert status >= 200
+    assert headers.get("cache-control") == "no-store", (kind, status, headers)
+    assert headers.get("x-content-type-options") == "nosniff", (kind, status, headers)

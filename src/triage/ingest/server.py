@@ -58,6 +58,10 @@ SERVER = "triage-ingest"
 #: On every answer, as on the operators' port's: the JSON may quote what a sender wrote (a
 #: charset, a field name), and no browser is to read it as anything but JSON.
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
+#: On every answer, as on the operators' port's: a cache in front must keep none. A 404, 405
+#: or 501 is cacheable by default (RFC 9110 15.1), and a cache that kept one (a source's path
+#: while the source was off) would answer a sender's later alerts itself, which are lost.
+NO_STORE = ("Cache-Control", "no-store")
 
 
 async def no_interim(request: web.Request) -> None:
@@ -83,9 +87,11 @@ async def send_continue(request: web.Request) -> None:
 
 
 async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer's `Server` and `X-Content-Type-Options` headers (on `on_response_prepare`)."""
+    """Every answer's `Server`, `X-Content-Type-Options` and `Cache-Control` headers (on
+    `on_response_prepare`)."""
     response.headers["Server"] = SERVER
     response.headers[NOSNIFF[0]] = NOSNIFF[1]
+    response.headers[NO_STORE[0]] = NO_STORE[1]
 
 
 async def unrouted_request(request: web.Request) -> web.StreamResponse:
@@ -152,6 +158,7 @@ def _answer(status: int, error: str, *headers: str) -> bytes:
         "Content-Type: application/json; charset=utf-8",
         f"Server: {SERVER}",
         f"{NOSNIFF[0]}: {NOSNIFF[1]}",
+        f"{NO_STORE[0]}: {NO_STORE[1]}",
         "Connection: close",
         f"Content-Length: {len(body)}",
         *headers,
@@ -749,6 +756,7 @@ class _Connection(RequestHandler):
         )
         response.headers["Server"] = SERVER
         response.headers[NOSNIFF[0]] = NOSNIFF[1]
+        response.headers[NO_STORE[0]] = NO_STORE[1]
         response.force_close()
         self._open.answered(status)
         return response
