@@ -290,8 +290,35 @@ EVERY_KIND_OF_ANSWER = {
 async def test_every_gateway_answer_says_no_store(gateway: IngestService, kind: str) -> None:
     """Every answer of the gateway, its refusals included, carries `Cache-Control: no-store`
     and `X-Content-Type-Options: nosniff`, as the operators' port's do: a 404 or 501 is
-    cacheable by default, and a cache in front that kept one would answer later alerts."""
+    cacheable by default, and a cache in front that kept one would answer later alerts; and
+    a Content-Security-Policy that runs and frames nothing."""
     status, headers, _ = await ask(gateway.port, EVERY_KIND_OF_ANSWER[kind])
     assert status >= 200
     assert headers.get("cache-control") == "no-store", (kind, status, headers)
     assert headers.get("x-content-type-options") == "nosniff", (kind, status, headers)
+    assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), kind
+
+
+OPERATORS_ANSWERS = {
+    "healthz": b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+    "metrics": b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n",
+    "not found": b"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n",
+    "no token": b"GET /api/v1/incidents HTTP/1.1\r\nHost: t\r\n\r\n",
+    "unknown method": b"get / HTTP/1.1\r\nHost: t\r\n\r\n",
+    "bad request": b"GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(OPERATORS_ANSWERS))
+async def test_every_operators_answer_that_is_no_page_frames_and_runs_nothing(
+    store: SQLiteStore, kind: str
+) -> None:
+    """Every answer of the operators' port that is no page (JSON, metrics, its errors) carries
+    a Content-Security-Policy that loads, runs and frames nothing; the status page keeps its
+    own (its style's hash)."""
+    async with operators_port(store) as port:
+        status, headers, _ = await ask(port, OPERATORS_ANSWERS[kind])
+        page = await ask(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    policy = headers.get("content-security-policy", "")
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy, (kind, status)
+    assert "style-src 'sha256-" in page[1]["content-security-policy"]

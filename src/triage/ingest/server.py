@@ -62,6 +62,12 @@ NOSNIFF = ("X-Content-Type-Options", "nosniff")
 #: or 501 is cacheable by default (RFC 9110 15.1), and a cache that kept one (a source's path
 #: while the source was off) would answer a sender's later alerts itself, which are lost.
 NO_STORE = ("Cache-Control", "no-store")
+#: On every answer, as on the operators' port's that are no page: the gateway serves JSON
+#: only, so a browser led to an answer runs nothing from it and frames it nowhere.
+LOCKED_DOWN = (
+    "Content-Security-Policy",
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+)
 
 
 async def no_interim(request: web.Request) -> None:
@@ -87,11 +93,12 @@ async def send_continue(request: web.Request) -> None:
 
 
 async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer's `Server`, `X-Content-Type-Options` and `Cache-Control` headers (on
-    `on_response_prepare`)."""
+    """Every answer's `Server`, `X-Content-Type-Options`, `Cache-Control` and
+    `Content-Security-Policy` headers (on `on_response_prepare`)."""
     response.headers["Server"] = SERVER
     response.headers[NOSNIFF[0]] = NOSNIFF[1]
     response.headers[NO_STORE[0]] = NO_STORE[1]
+    response.headers[LOCKED_DOWN[0]] = LOCKED_DOWN[1]
 
 
 async def unrouted_request(request: web.Request) -> web.StreamResponse:
@@ -159,6 +166,7 @@ def _answer(status: int, error: str, *headers: str) -> bytes:
         f"Server: {SERVER}",
         f"{NOSNIFF[0]}: {NOSNIFF[1]}",
         f"{NO_STORE[0]}: {NO_STORE[1]}",
+        f"{LOCKED_DOWN[0]}: {LOCKED_DOWN[1]}",
         "Connection: close",
         f"Content-Length: {len(body)}",
         *headers,
@@ -757,6 +765,7 @@ class _Connection(RequestHandler):
         response.headers["Server"] = SERVER
         response.headers[NOSNIFF[0]] = NOSNIFF[1]
         response.headers[NO_STORE[0]] = NO_STORE[1]
+        response.headers[LOCKED_DOWN[0]] = LOCKED_DOWN[1]
         response.force_close()
         self._open.answered(status)
         return response

@@ -107,17 +107,24 @@ class Response:
         return cls(status, json.dumps(value).encode() + b"\n", "application/json")
 
     def encode(self, *, head_only: bool = False) -> bytes:
+        own_policy = any(name.lower() == "content-security-policy" for name, _ in self.headers)
         head = [
             f"HTTP/1.1 {self.status} {HTTPStatus(self.status).phrase}",
             f"Content-Type: {self.content_type}",
             f"Content-Length: {len(self.body)}",
             "Cache-Control: no-store",
             "X-Content-Type-Options: nosniff",
+            *([] if own_policy else [f"Content-Security-Policy: {LOCKED_DOWN}"]),
             "Connection: close",
             *(f"{name}: {value}" for name, value in self.headers),
         ]
         return "\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + (b"" if head_only else self.body)
 
+
+#: The Content-Security-Policy of every answer that is no page (JSON, metrics, errors): a
+#: browser led to one runs nothing from it, loads nothing for it, and frames it nowhere. The
+#: status page sends its own.
+LOCKED_DOWN = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 Handler = Callable[[Request], Awaitable[Response]]
 #: The path of a request for the server as a whole (`OPTIONS *`), never a route's.
