@@ -5,7 +5,8 @@ before its fix.
   wrong-token limit: one guesser had every operator answered 429. It now has a setting of its
   own, TRIAGE_HTTP_TRUSTED_PROXY_HOPS (not the gateway's: the ports are separate processes,
   usually behind separate proxies, and a port without one would let a client name any
-  address), read as the gateway reads its own (`request_head.forwarded_for`).
+  address), read as the gateway reads its own (`request_head.forwarded_for`); with it set,
+  the port's cap per address (the proxy's, then every client's) is lifted to its total.
 - A real sender whose token was not right lately, behind a guesser's address, was answered
   429 with the guesser, and Alertmanager (which retries only 5xx) and SNS dropped its alert.
   The gateway now answers a limited sender 503 with Retry-After, which they retry; to the
@@ -19,6 +20,7 @@ before its fix.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -30,11 +32,12 @@ from pydantic import SecretStr
 
 from daemon_harness import Queues
 from ingest_harness import bearer, ingest_settings, loopback_client, running
-from test_http_endpoints import ask
+from test_http_endpoints import ask, wait_until
 from test_http_endpoints import running as endpoint_server
 from test_ingest_gaps import take_queued
 from test_pipeline import CountingSummariser
 from test_store import LEASE, POLICY
+from triage.app import endpoint_limits
 from triage.auth_limit import (
     FAILURE_BURST,
     FAILURE_REFILL_S,
@@ -50,6 +53,7 @@ from triage.ingest import IngestService
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
+from triage.ops.http_server import Limits
 from triage.request_head import forwarded_for
 from triage.settings import Settings
 
@@ -322,3 +326,45 @@ async def test_every_operators_answer_that_is_no_page_frames_and_runs_nothing(
     policy = headers.get("content-security-policy", "")
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy, (kind, status)
     assert "style-src 'sha256-" in page[1]["content-security-policy"]
+
+
+# --- The connection cap behind the proxy --------------------------------------------------------
+
+
+async def _served_beside_held(limits: Limits, held: int) -> tuple[int | None, int]:
+    """The status of a /healthz asked while `held` other connections from 127.0.0.1 are open
+    and still sending their heads (None: the connection was reset), and how many connections
+    were refused busy."""
+    metrics = Metrics()
+    server = EndpointServer(Health(), metrics, "127.0.0.1", 0, limits)
+    await server.start()
+    writers: list[asyncio.StreamWriter] = []
+    try:
+        for _ in range(held):
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(b"GET /healthz HTTP/1.1\r\n")  # a head not yet whole
+            writers.append(writer)
+        await wait_until(lambda: server.connections == held)
+        try:
+            status: int | None = (
+                await ask(server.port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            )[0]
+        except ConnectionResetError:  # refused before its request was read
+            status = None
+        return status, metrics.counter("HttpRefused", reason="busy")
+    finally:
+        for writer in writers:
+            writer.transport.abort()
+        await server.aclose()
+
+
+async def test_behind_the_trusted_proxy_the_per_address_cap_is_not_every_clients_cap() -> None:
+    """With TRIAGE_HTTP_TRUSTED_PROXY_HOPS set every connection comes from the proxy's one
+    address: the port's cap per address (8, and 4 more for loopback) would be every client's
+    together, so the 13th connection is served there, as it is refused without the setting."""
+    plain = endpoint_limits(Settings())
+    proxied = endpoint_limits(Settings(http_trusted_proxy_hops=1))
+    held = plain.max_per_peer + plain.loopback_reserve
+    assert (await _served_beside_held(plain, held))[1] == 1
+    assert await _served_beside_held(proxied, held) == (200, 0)
+    assert proxied.max_connections == plain.max_connections

@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
 from triage.ops.gauges import MeteredBudgets, breakers_of, watch_breakers
+from triage.ops.http_server import DEFAULT_LIMITS, Limits
 from triage.ops.known_series import declare_known_series
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import Pipeline
@@ -664,6 +665,15 @@ def _operations(
     return helpers
 
 
+def endpoint_limits(settings: Settings) -> Limits:
+    """The daemon's port's limits. Behind the trusted proxies (TRIAGE_HTTP_TRUSTED_PROXY_HOPS)
+    every connection comes from the proxy: a cap per address would be the cap of all clients
+    together, so there is none below the port's own."""
+    if not settings.http_trusted_proxy_hops:
+        return DEFAULT_LIMITS
+    return replace(DEFAULT_LIMITS, max_per_peer=DEFAULT_LIMITS.max_connections)
+
+
 async def _start_endpoints(
     settings: Settings,
     metrics: Metrics,
@@ -675,7 +685,12 @@ async def _start_endpoints(
         # The operator's API and status page only with a token (TRIAGE_API_TOKEN).
         extra = operator_routes(operator) if operator and settings.api_token else {}
         server = EndpointServer(
-            health, metrics, settings.http_host, settings.http_port, extra_routes=extra
+            health,
+            metrics,
+            settings.http_host,
+            settings.http_port,
+            endpoint_limits(settings),
+            extra_routes=extra,
         )
         await server.start()
         stack.push_async_callback(server.aclose)
