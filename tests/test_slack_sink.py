@@ -558,7 +558,7 @@ async def test_a_2xx_whose_body_breaks_is_posted_not_repeated(
     ("error", "raised"),
     [
         ("invalid_arguments", SinkRejectedError),
-        ("no_text", SinkRejectedError),
+        ("invalid_payload", SinkRejectedError),
         ("internal_error", SinkUnavailableError),
         ("ratelimited", SinkThrottledError),
     ],
@@ -608,7 +608,6 @@ async def test_unreachable_webhook_is_transient() -> None:
     ("status", "error"),
     [
         (400, "invalid_payload"),
-        (400, "no_text"),
         (403, "not_allowed_token_type"),
         (404, "unknown_method"),
     ],

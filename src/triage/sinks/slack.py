@@ -91,7 +91,8 @@ What people and Slack do to the channel after triage posted there changes what a
                                  warning, whatever the effect: no message can fix it, and
                                  failing each one would only fill the DLQ while the channel
                                  is gone
-    the blocks are refused       (invalid_blocks, msg_too_long …: see CONTENT_REFUSED) a new
+    the blocks are refused       (no_text, invalid_blocks, msg_too_long …: see
+                                 CONTENT_REFUSED) a new
                                  incident, or a follow-up, is posted again as plain text,
                                  with one `slack.blocks_refused` warning (the plain text
                                  refused too: one line naming both, BlocksAndPlainRefused)
@@ -191,7 +192,8 @@ TEMPORARY_REFUSALS = RATE_LIMITED | _RETRYABLE_ERRORS
 #: by the workspace's admins, the webhook or token revoked, the workspace or account disabled.
 #: Each lasts until someone changes Slack or the route, which no message can do. Slack's own
 #: words, so none is read into a message's content. What refuses the message itself
-#: (invalid_payload, no_text …) is not here: that post fails, so the DLQ shows it.
+#: (invalid_payload; no_text and the rest of CONTENT_REFUSED once plain text is refused too)
+#: is not here: that post fails, so the DLQ shows it.
 DESTINATION_GONE = frozenset(
     {
         "channel_is_archived",
@@ -226,9 +228,12 @@ DESTINATION_GONE = frozenset(
         "restricted_action",
     }
 )
-#: Error words that refuse the message's blocks or size, not the channel: plain text may pass.
+#: Error words that refuse the message's form (its blocks, its size, its text as Slack read
+#: it), not the channel: the same message as plain text may pass. `no_text` says Slack found
+#: no text it takes, which a message with blocks can meet where plain text does not.
 CONTENT_REFUSED = frozenset(
     {
+        "no_text",
         "invalid_blocks",
         "invalid_blocks_format",
         "msg_too_long",
@@ -239,11 +244,7 @@ CONTENT_REFUSED = frozenset(
 #: Slack's words that refuse a post, read as a refusal in a 2xx's text too (`slack_refusal`):
 #: no success says them.
 _REFUSAL_WORDS = (
-    RATE_LIMITED
-    | _RETRYABLE_ERRORS
-    | DESTINATION_GONE
-    | CONTENT_REFUSED
-    | {"invalid_payload", "no_text"}
+    RATE_LIMITED | _RETRYABLE_ERRORS | DESTINATION_GONE | CONTENT_REFUSED | {"invalid_payload"}
 )
 #: How much of Slack's answer is read for its error code, and of a broken read's error told.
 _REASON_CHARS = 200
