@@ -141,6 +141,7 @@ from triage.settings import Settings, base_url_problem
 from triage.sinks.aio import UNFRAMED, AiohttpTransport, AnswerUnread, ReusedConnectionDropped
 from triage.sinks.base import Applied, Effect, NotSent, ProbeCantTell, priority_moved
 from triage.sinks.http import (
+    UnsaidWaits,
     certificate_refused,
     error_code,
     json_answer,
@@ -262,6 +263,8 @@ class BackendSink:
         self.conflict_s = max(60.0, 3 * settings.backend_timeout_s)
         #: Idempotency key → when the backend first answered it 409.
         self._conflicts: OrderedDict[str, float] = OrderedDict()
+        #: The waits of 429s that name none (`UnsaidWaits`): a few seconds, doubling.
+        self._unsaid = UnsaidWaits(_WAIT_4XX[429])
         #: What this process saw of each later-effect route (see the module docstring).
         self._routes: dict[str, _RouteWitness] = {}
         #: References of the tickets this process created, the newest last.
@@ -639,6 +642,7 @@ class BackendSink:
             return self._see_other(response, url, effect)
         if 200 <= status < 300:
             self._refused = None
+            self._unsaid.succeeded()
             self._conflicts.pop(effect.idempotency_key, None)
             self._markup_answer(response, url, effect)
             answer = _Unread(unread) if unread is not None else _json_answer(response)
@@ -658,7 +662,12 @@ class BackendSink:
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = retry_after_of(response.headers)
         if status in _WAIT_4XX and not self._lasting_conflict(status, effect, url):
-            wait_s = throttle_wait_s(retry_after_s, _WAIT_4XX[status])
+            # A rate limit that names no wait waits longer with each in a row; a key's own
+            # wait (409, 425) does not: it says nothing of the backend's load.
+            if status == 429:
+                wait_s = self._unsaid.wait_s(retry_after_s)
+            else:
+                wait_s = throttle_wait_s(retry_after_s, _WAIT_4XX[status])
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.debug("backend.throttled", retry_after_s=wait_s, **fields)
             throttled = SinkThrottledError(

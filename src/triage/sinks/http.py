@@ -18,7 +18,9 @@ import re
 import ssl
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC
+from itertools import pairwise
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -49,9 +51,24 @@ def parse_retry_after(
     means that, and the summariser would pause its model for it;
     tests/test_summarise_hostile_more). A date is the service's clock, so it is compared with
     the answer's own `date` (its Date header) when that reads as one; else with `now` (epoch
-    seconds, default the wall clock). One already past is 0."""
+    seconds, default the wall clock). One already past is 0. A field sent more than once
+    (`30, 30`, as HTTP joins it) is the longest wait one of its values asks for, not none."""
     if not value:
         return None
+    whole = _one_retry_after(value, now, date)
+    if whole is not None or "," not in value:
+        return whole
+    # The field sent twice (a proxy adding its own), which HTTP reads as one value joined by
+    # commas: the longest wait any of them asks for. An HTTP date has a comma of its own
+    # (after the weekday), so each piece is read alone and with the next.
+    pieces = [piece.strip() for piece in value.split(",")]
+    candidates = [*pieces, *(f"{a}, {b}" for a, b in pairwise(pieces))]
+    waits = [w for c in candidates if (w := _one_retry_after(c, now, date)) is not None]
+    return max(waits, default=None)
+
+
+def _one_retry_after(value: str, now: float | None, date: str | None) -> float | None:
+    """`parse_retry_after` of one Retry-After value."""
     if _DELTA_SECONDS.fullmatch(value.strip()):
         seconds = float(value)  # inf past a float's range: said nothing usable
     else:
@@ -101,6 +118,38 @@ def http_date(value: str | None) -> float | None:
 #: date already past (our clock, or theirs, is off) would send the held message straight back
 #: into the limit that refused it, and every held message with it.
 MIN_WAIT_S = 1.0
+
+
+#: How many times its base the wait of a throttle that names none grows to, doubling with each
+#: one in a row (`UnsaidWaits`): GitHub's secondary limit's one minute, at most sixteen.
+UNSAID_WAIT_MOST_TIMES = 16
+#: Doublings counted at most (a count that large is past the cap anyway).
+_MOST_DOUBLINGS = 8
+
+
+@dataclass(slots=True)
+class UnsaidWaits:
+    """The waits of throttles (a 429, a service's rate-limit word) that ask for none, or for
+    none readable (no Retry-After, `soon`): the service's `base_s`, doubled for each such
+    throttle in a row, at most UNSAID_WAIT_MOST_TIMES the base; a success starts again from
+    the base. Every sink waits so (Slack from one second, its posting rate; the backend from
+    five; GitHub from a minute, its secondary limit's): a limiter that says no wait is not
+    asked again at the same pace it has just refused. A readable Retry-After is the wait
+    itself (`throttle_wait_s`) and leaves the count as it is."""
+
+    base_s: float
+    in_a_row: int = 0
+
+    def wait_s(self, retry_after_s: float | None) -> float:
+        """The wait for one more throttle, which asked for `retry_after_s` (None: no wait)."""
+        if retry_after_s is not None:
+            return throttle_wait_s(retry_after_s, self.base_s)
+        wait_s = min(self.base_s * 2.0**self.in_a_row, self.base_s * UNSAID_WAIT_MOST_TIMES)
+        self.in_a_row = min(self.in_a_row + 1, _MOST_DOUBLINGS)
+        return throttle_wait_s(None, wait_s)
+
+    def succeeded(self) -> None:
+        self.in_a_row = 0
 
 
 def throttle_wait_s(retry_after_s: float | None, default_s: float) -> float:

@@ -133,6 +133,8 @@ from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent, priority_moved
 from triage.sinks.http import (
+    MIN_WAIT_S,
+    UnsaidWaits,
     json_answer,
     page_body,
     retry_after_of,
@@ -294,6 +296,8 @@ class _Pace:
     #: Posts waiting for their turn or posting now, and how long the last post took.
     queued: int = 0
     took_s: float = 0.0
+    #: The waits of its rate limits that name none (`UnsaidWaits`), from `base_s` up.
+    unsaid: UnsaidWaits = field(default_factory=lambda: UnsaidWaits(MIN_WAIT_S))
 
 
 class SlackSink:
@@ -437,7 +441,9 @@ class SlackSink:
 
     async def _post(self, message: dict[str, Any], effect: Effect) -> None:
         url, host = self._webhook(effect)
-        pace = self._paces.setdefault(url, _Pace())
+        pace = self._paces.get(url)
+        if pace is None:
+            pace = self._paces[url] = self._new_pace()
         turn_s = self._turn_in_s(pace)
         if turn_s > self.most_queued_s:
             # A burst to one webhook: its turn is further off than the message may take, and
@@ -454,6 +460,11 @@ class SlackSink:
             await self._post_in_turn(pace, message, effect, url, host)
         finally:
             pace.queued -= 1
+
+    def _new_pace(self) -> _Pace:
+        # A rate limit that names no wait waits Slack's posting rate (one a second per
+        # channel), or the spacing set when longer, doubling with each in a row.
+        return _Pace(unsaid=UnsaidWaits(max(self.min_interval_s, MIN_WAIT_S)))
 
     def _turn_in_s(self, pace: _Pace) -> float:
         """About how long a post to `pace`'s webhook waits for its turn: the posts ahead of
@@ -483,19 +494,24 @@ class SlackSink:
                 pace.took_s = self._clock() - started_s
                 self.metrics.observe("SinkLatency", pace.took_s * 1000, sink=self.name)
             refusal = slack_refusal(response)
-            hold_s = self._hold_s(response, refusal)
+            hold_s = self._hold_s(response, refusal, pace.unsaid)
             if hold_s is not None:
                 pace.hold_until_s = self._clock() + hold_s
-        self._verdict(response, refusal, unread, url, host, effect)
+            elif 200 <= response.status_code < 300 and refusal is None:
+                pace.unsaid.succeeded()
+        self._verdict(response, refusal, unread, url, host, effect, hold_s)
 
-    def _hold_s(self, response: httpx2.Response, refusal: str | None) -> float | None:
+    def _hold_s(
+        self, response: httpx2.Response, refusal: str | None, unsaid: UnsaidWaits
+    ) -> float | None:
         """How long this webhook is left alone after `response`: a rate limit's wait (its
-        Retry-After, else the posts' spacing), or the wait an unwell answer (5xx) asked for;
-        None when it asked for none."""
+        Retry-After, else `unsaid`'s), or the wait an unwell answer (5xx) asked for; None
+        when it asked for none."""
         retry_after_s = retry_after_of(response.headers)
-        limited = response.status_code == 429 or refusal in RATE_LIMITED
+        if response.status_code == 429 or refusal in RATE_LIMITED:
+            return unsaid.wait_s(retry_after_s)
         asked = retry_after_s is not None and _unwell(response.status_code, refusal)
-        return throttle_wait_s(retry_after_s, self.min_interval_s) if limited or asked else None
+        return throttle_wait_s(retry_after_s, MIN_WAIT_S) if asked else None
 
     async def _send(
         self, url: str, host: str, message: dict[str, Any], effect: Effect
@@ -553,6 +569,7 @@ class SlackSink:
         url: str,
         host: str,
         effect: Effect,
+        hold_s: float | None,
     ) -> None:
         status = response.status_code
         if 200 <= status < 300 and unread is None and is_web_page(response):
@@ -569,9 +586,9 @@ class SlackSink:
         code, reason = refusal_reason(response, refusal, url)
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = retry_after_of(response.headers)
-        if status == 429 or refusal in RATE_LIMITED:
-            # Its Retry-After also holds every later post to this webhook.
-            wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
+        if hold_s is not None and (status == 429 or refusal in RATE_LIMITED):
+            # Its wait (`_hold_s`) also holds every later post to this webhook.
+            wait_s = hold_s
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.debug("slack.throttled", retry_after_s=wait_s, **fields)
             raise _webhook_wait(f"slack answered {status}: {reason}", wait_s)
