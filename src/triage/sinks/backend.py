@@ -45,7 +45,8 @@ How answers map to errors:
                                    unless its Location names the ticket (`_broke_off`)
     401                            the token is re-read once and the call repeated; then as 4xx
     429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
-                                   `Retry-After`, else a few seconds: a rate limit, a concurrent
+                                   `Retry-After`, else a few seconds (a 429's doubling with
+                                   each in a row, `http.UnsaidWaits`): a rate limit, a concurrent
                                    request with the same Idempotency-Key, "too early" (409 and
                                    425 hold only their own message, intake goes on); a 409 to a
                                    later effect for one key past `conflict_s` is no request in

@@ -57,9 +57,11 @@ How answers map to errors:
                                  fatal_error, service_unavailable, request_timeout and a
                                  workspace migrating (team_added_to_org,
                                  org_login_required) as 5xx, any other as a 4xx
-    429                          SinkThrottledError (the message is held) for `Retry-After`;
-                                 a wait of that webhook alone: intake goes on (`pauses_intake`
-                                 false), and its later posts are held until the wait ends
+    429                          SinkThrottledError (the message is held) for `Retry-After`
+                                 (none readable: one second, Slack's posting rate, doubling
+                                 with each such 429 in a row, `http.UnsaidWaits`); a wait of
+                                 that webhook alone: intake goes on (`pauses_intake` false),
+                                 and its later posts are held until the wait ends
     408, 425, 5xx                SinkUnavailableError, with `Retry-After` as retry_after_s
                                  (a date in it read against the answer's Date); one that says
                                  when to come back leaves that webhook alone for the wait too,
