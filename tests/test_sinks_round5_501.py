@@ -23,7 +23,7 @@ from test_github_odd_answers import NEW as RENAMED
 from test_github_odd_answers import OddGitHub
 from test_sinks_faults_more import backend_sink, events, logged_text, slack_json, slack_sink
 from test_sinks_faults_more import effect as plain_effect
-from triage.errors import SinkUnavailableError
+from triage.errors import SinkRejectedError, SinkUnavailableError
 from triage.models import EffectKind
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -92,18 +92,18 @@ async def test_a_follow_up_refused_as_blocks_and_as_plain_text_says_so_in_one_li
     logs: Logs,
 ) -> None:
     """A resolve whose blocks Slack refuses (`invalid_blocks`) and whose plain-text post it
-    refuses too (`invalid_payload`) is skipped with one warning naming both refusals, not a
-    `slack.blocks_refused` line followed by a `slack.refused` one for one failure."""
+    refuses too (`invalid_payload`) fails, as a new incident's does (helper 565), with one
+    error naming both refusals, not a `slack.blocks_refused` line for one failure."""
     async with (
         hostile(slack_json(400, "invalid_blocks"), slack_json(400, "invalid_payload")) as server,
         slack_sink(server.url) as sink,
     ):
-        applied = await sink.apply(plain_effect(EffectKind.CLOSE, "posted", "close"))
-    assert applied.refused and len(server.requests) == 2
-    said = [e for e in logs if e["log_level"] == "warning"]
-    assert [e["event"] for e in said] == ["slack.refused"]
-    assert (said[0]["error"], said[0]["blocks_refused"]) == ("invalid_payload", "invalid_blocks")
-    assert "slackWebhookSecret0042" not in logged_text(logs)
+        with pytest.raises(SinkRejectedError) as caught:
+            await sink.apply(plain_effect(EffectKind.CLOSE, "posted", "close"))
+    assert len(server.requests) == 2
+    assert "invalid_payload" in str(caught.value) and "invalid_blocks" in str(caught.value)
+    assert [e for e in logs if e["log_level"] == "warning"] == []
+    assert "slackWebhookSecret0042" not in logged_text(logs) + str(caught.value)
     assert events(logs, "error") == []
 
 

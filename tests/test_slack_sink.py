@@ -750,16 +750,17 @@ async def test_a_channel_that_is_gone_skips_the_post_with_one_warning(
     assert line["event"] == "slack.refused" and line["error"] in error
 
 
-async def test_any_refusal_of_a_follow_up_skips_it(
+async def test_a_follow_up_refused_for_its_payload_fails_as_a_new_incident_does(
     hook: Hook, logs: list[MutableMapping[str, Any]]
 ) -> None:
-    """A follow-up Slack refuses for good (here its payload) is skipped with one warning: the
-    incident's other sinks and later alerts are not held up by a notification."""
+    """A follow-up Slack refuses for its payload in both forms (not its channel gone) fails as
+    a new incident's message does (retried, then the DLQ, which a redrive after the fix
+    sends), with no warning of the sink's own: the message's failure line says why."""
     hook.answer(400, "invalid_payload")
     async with open_sink(hook.url()) as sink:
-        applied = await sink.apply(effect(EffectKind.CLOSE, ref="posted"))
-    assert applied.skipped == "slack refused: invalid_payload"
-    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.refused"]
+        with pytest.raises(SinkRejectedError, match="invalid_payload"):
+            await sink.apply(effect(EffectKind.CLOSE, ref="posted"))
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == []
 
 
 @pytest.mark.parametrize(
@@ -778,11 +779,19 @@ async def test_any_refusal_of_a_follow_up_skips_it(
 async def test_a_refusal_is_said_by_slacks_error_code_alone(
     hook: Hook, logs: list[MutableMapping[str, Any]], status: int, answer: str, reason: str
 ) -> None:
-    """A refused follow-up's skip and its warning carry Slack's error code (lower-case letters
-    and `_`, at most 40) and nothing else of its answer: text that is no code (a proxy's page,
-    words quoting the request) is left out for the status; the history reads `refused`."""
+    """A refused follow-up's skip (its channel gone) and its warning, or its failure (any
+    other refusal), carry Slack's error code (lower-case letters and `_`, at most 40) and
+    nothing else of its answer: text that is no code (a proxy's page, words quoting the
+    request) is left out for the status; the history reads `refused`."""
     hook.answer(status, answer)
     async with open_sink(hook.url()) as sink:
+        if "channel" not in reason:
+            with pytest.raises(SinkRejectedError) as caught:
+                await sink.apply(effect(EffectKind.CLOSE, ref="posted"))
+            told = str(caught.value)
+            assert reason.removeprefix("slack refused").strip(" :()") in told
+            assert "hunter2" not in f"{logs} {told}" and "xoxb" not in f"{logs} {told}"
+            return
         applied = await sink.apply(effect(EffectKind.CLOSE, ref="posted"))
     assert (applied.skipped, applied.why) == (reason, NotSent.REFUSED)
     [line] = [e for e in logs if e["event"] == "slack.refused"]

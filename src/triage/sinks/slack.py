@@ -97,9 +97,13 @@ What people and Slack do to the channel after triage posted there changes what a
                                  CONTENT_REFUSED) a new
                                  incident, or a follow-up, is posted again as plain text,
                                  with one `slack.blocks_refused` warning (the plain text
-                                 refused too: one line naming both, BlocksAndPlainRefused)
-    any refusal of a follow-up   the follow-up is skipped with one `slack.refused` warning: the
-                                 incident's other sinks and later alerts go on
+                                 refused too: BlocksAndPlainRefused, naming both)
+    any other refusal            (invalid_payload, a 400 or 403 with no code …) the message
+                                 fails, whatever the effect (SinkRejectedError: retried, then
+                                 the DLQ, which a redrive after the fix sends), as the
+                                 backend's 400 does; the incident's other sinks and later
+                                 alerts go on (`incidents/claims.py` keeps the refusal for
+                                 that alert alone)
 
 A failed post's own line (`slack.unavailable`, `slack.rejected` …) is debug: the error's text
 says the same, and the supervisor's line for the message is the one that says why at warning.
@@ -369,9 +373,10 @@ class SlackSink:
             await self._post_or_plain(follow_up_message(effect), plain_follow_up, effect)
             return Applied()
         except SinkRejectedError as exc:
-            # A new incident's message Slack refuses for its own content still fails (the DLQ
-            # shows it); a channel that is gone, or a follow-up, is not the message's fault.
-            if effect.kind is EffectKind.OPEN and not destination_gone(exc):
+            # A message Slack refuses in both forms, whatever its kind, fails (retried, then
+            # the DLQ shows it, and a redrive after the fix sends it), as the backend's 400
+            # does; a channel that is gone is no message's fault, and none could reach it.
+            if not destination_gone(exc):
                 raise
             return self._refused(effect, exc)
 
