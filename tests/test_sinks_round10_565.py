@@ -4,6 +4,7 @@ text in each sink's markup."""
 
 from __future__ import annotations
 
+import email.utils
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from triage.errors import SinkRejectedError, SinkThrottledError
 from triage.models import EffectKind, Priority
 from triage.settings import Settings
 from triage.sinks.github.api import SECONDARY_LIMIT_MAX_WAIT_S, SECONDARY_LIMIT_WAIT_S, GitHubApi
-from triage.sinks.http import UNSAID_WAIT_MOST_TIMES
+from triage.sinks.http import UNSAID_WAIT_MOST_TIMES, parse_retry_after
 
 SLACK_PATH = "/services/T0/B0/s3cr3tXYZtoken"
 #: Slack's words for a message's form it will not take: the same message as plain text may pass.
@@ -103,14 +104,14 @@ def raw(status: int, header_lines: str = "", body: bytes = b"") -> Answer:
     return write
 
 
-#: One call of a sink against `url` (the loopback server), raising what the sink raises;
-#: `advance_s` moves the sink's own clock past a wait it holds.
+#: One call of a sink against the loopback server, raising what the sink raises.
 Caller = Callable[[], Awaitable[Any]]
 
 
 @asynccontextmanager
 async def sink_caller(which: str, url: str) -> AsyncIterator[tuple[Caller, FakeTime]]:
-    """A call of `which` sink (backend, slack, github) against `url`, and the clock it reads."""
+    """A call of `which` sink (backend, slack, github) against `url`, and the clock the Slack
+    and GitHub sinks read (moved past a wait they hold themselves; the backend holds none)."""
     fake = FakeTime()
     if which == "backend":
         async with backend_sink(url) as sink:
@@ -182,3 +183,12 @@ async def test_rate_limits_that_name_no_wait_wait_longer_in_a_row_alike(
     assert waits == [min(base_s * 2**n, most_s) for n in range(7)]
     assert caught.value.retry_after_s == base_s
     assert SECONDARY_LIMIT_MAX_WAIT_S == SECONDARY_LIMIT_WAIT_S * UNSAID_WAIT_MOST_TIMES
+
+
+def test_a_retry_after_date_sent_twice_is_read_as_its_longest_wait() -> None:
+    """Two HTTP dates joined by HTTP's comma (each with a comma of its own) read as the later
+    one; a joined value with nothing readable in it asks for no wait."""
+    now = 1_700_000_000.0
+    first, second = (email.utils.formatdate(now + s, usegmt=True) for s in (30, 90))
+    assert parse_retry_after(f"{first}, {second}", now) == pytest.approx(90)
+    assert parse_retry_after("soon, later", now) is None

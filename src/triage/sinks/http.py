@@ -55,14 +55,14 @@ def parse_retry_after(
     (`30, 30`, as HTTP joins it) is the longest wait one of its values asks for, not none."""
     if not value:
         return None
-    whole = _one_retry_after(value, now, date)
-    if whole is not None or "," not in value:
-        return whole
+    if "," not in value:
+        return _one_retry_after(value, now, date)
     # The field sent twice (a proxy adding its own), which HTTP reads as one value joined by
     # commas: the longest wait any of them asks for. An HTTP date has a comma of its own
-    # (after the weekday), so each piece is read alone and with the next.
+    # (after the weekday), so each piece is read alone and with the next; and the whole too,
+    # which a lenient date parser may read as the first of two dates alone.
     pieces = [piece.strip() for piece in value.split(",")]
-    candidates = [*pieces, *(f"{a}, {b}" for a, b in pairwise(pieces))]
+    candidates = [value, *pieces, *(f"{a}, {b}" for a, b in pairwise(pieces))]
     waits = [w for c in candidates if (w := _one_retry_after(c, now, date)) is not None]
     return max(waits, default=None)
 
