@@ -192,8 +192,11 @@ def _without_invisible(text: str) -> str:
     return without_unseen(shown)
 
 
-#: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
-_ALNUM_ESCAPE = re.compile(r"\\u00(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])")
+#: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule;
+#: not after an escaped backslash (`C:\\\\u0041dmin` is a folder named `u0041dmin`: undone, the
+#: text would mean another path and be JSON no more). Escaped a level further down, such an
+#: escape is the level-down pass's (`escaped_twice`).
+_ALNUM_ESCAPE = re.compile(r"(?<!\\)\\u00(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])")
 
 
 #: JSON's long escapes of a tab and line breaks (`\\u000a`), which some encoders write for
