@@ -94,6 +94,29 @@ def _named_literal(match: re.Match[str]) -> str:
     return f"{before}{_PLACEHOLDER}{after}"
 
 
+#: A constant's suffix that names where a setting is kept, not what it holds: Kafka's
+#: `SSL_KEY_PASSWORD_CONFIG`, `DB_PASSWORD_PROPERTY`, `ACCESS_TOKEN_KEY`.
+_CONSTANT_SUFFIX = re.compile(r"_(?:CONFIG|PROPERTY|PROP|KEY|ATTR|SETTING)\Z")
+
+
+def _constant_literal(match: re.Match[str]) -> str:
+    """The literal after a constant named like a secret (its name, or its name without a
+    suffix that says where a setting is kept, `_CONSTANT_SUFFIX`) replaced, its quotes and
+    the call kept; a literal holding whitespace stays (a message under `ERR_BAD_TOKEN` is
+    prose), as does one the name's value keeps (`_kept_value`) and a lookup's argument."""
+    before, value, after = _literal_value(match, "v")
+    name = match["name"]
+    if not secret_named(name):
+        name = _CONSTANT_SUFFIX.sub("", name)
+        if name == match["name"] or not secret_named(name):
+            return match[0]
+    if any(ch.isspace() for ch in value) or _kept_value(name, value):
+        return match[0]
+    if after_lookup(match.string, match.start()):
+        return match[0]
+    return f"{before}{_PLACEHOLDER}{after}"
+
+
 def _secret_type_literal(match: re.Match[str]) -> str:
     """The literal given to a secret's type replaced (the call and its quotes kept), unless a
     password's value keeps it (`_kept_value`: pydantic's own mask `**********`, a
@@ -505,6 +528,21 @@ CALL_RULES: tuple[_Rule, ...] = (
         + r"(?=[ \t]{0,3}[,)])",
         _named_literal,
         *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
+    ),
+    # A call's literal argument after a constant named like a secret, unquoted: JNDI's
+    # `env.put(Context.SECURITY_CREDENTIALS, "…")`, Kafka's `props.put(SslConfigs.
+    # SSL_KEYSTORE_PASSWORD_CONFIG, "…")`, `opts.put(PASSWORD, "…")`, PHP's `Cfg::DB_PASSWORD`
+    # (`_constant_literal`). The rule starts at the `(`.
+    _rule(
+        r"\([ \t]{0,3}(?:[A-Za-z_$][\w$]{0,64}+(?:\.|::)){0,8}+"
+        r"(?P<name>[A-Z][A-Z0-9]{0,63}+(?:_[A-Z0-9]{1,64}+){0,16}+)(?![\w$.])"
+        r"[ \t]{0,3},[ \t]{0,3}(?!\\?[\"'`]\[REDACTED)"
+        + _LITERAL.format(p="v", m=1, n=4096)
+        + r"(?=[ \t]{0,3}[,)])",
+        _constant_literal,
+        *_SECRET_NAME_NEEDLES,
+        "credential",
         fold_needles=True,
     ),
     # A fallback's literal, after the operator that follows a secret's read, or before the
