@@ -2035,11 +2035,12 @@ COMMAND_RULES: tuple[
         "##teamcity[setParameter",
     ),
     # A password command that echoes the password itself (restic's `--password-command 'echo
-    # X'`, borg's `BORG_PASSCOMMAND="echo X"`, impala-shell's `--ldap_password_cmd`), and a
+    # X'`, borg's `BORG_PASSCOMMAND="echo X"`, impala-shell's `--ldap_password_cmd`, git's and
+    # ssh's `GIT_ASKPASS="echo X"`, `SSH_ASKPASS=echo X`), and a
     # password or key file made by process substitution from a literal (`--password-file
     # <(echo X)`, `sshpass -f <(echo X)`, `wg set wg0 private-key <(echo X)`).
     _rule(
-        r"((?:pass(?:word|phrase)?[-_]?(?:command|cmd)(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?"
+        r"((?:(?:pass(?:word|phrase)?[-_]?(?:command|cmd)|_askpass)(?:=|[ \t]{1,3})(?P<q>\\?[\"'])?"
         r"|(?:(?:pass(?:word|phrase)?|secret|token|key)[-_]?file|sshpass[ \t]{1,3}-f|private-key"
         # OpenVPN's `--askpass` (the private key's passphrase).
         r"|askpass)"
@@ -2049,6 +2050,7 @@ COMMAND_RULES: tuple[
         _replaced_value("[REDACTED:password]"),
         *("passcommand", "password-command", "password_command", "passphrase-command"),
         *("passphrase_command", "pass-command", "pass_command", "password_cmd", "password-cmd"),
+        "_askpass",
         "<(",
         flags=re.IGNORECASE,
     ),
