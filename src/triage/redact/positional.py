@@ -313,7 +313,7 @@ _CALLS = (
 #: imaplib's `.login`, python-ldap's simple_bind, PyMySQL's connect; .NET's NetworkCredential;
 #: ftplib's FTP, pymssql's connect, poplib's pass_;
 #: Java's PasswordAuthentication, HttpClient's UsernamePasswordCredentials, Spring's
-#: UsernamePasswordAuthenticationToken, DriverManager.getConnection; Go's SetBasicAuth,
+#: UsernamePasswordAuthenticationToken, Shiro's UsernamePasswordToken, BasicCredentials, DriverManager.getConnection; Go's SetBasicAuth,
 #: smtp.PlainAuth and CRAMMD5Auth, gomail's NewDialer.
 _AUTH_CALLS = (
     (r"(?:HTTP)?(?:Basic|Digest|Proxy)Auth|auth(?<!\wauth)[ \t]{0,16}+=[ \t]{0,16}+|\.login", 1),
@@ -326,7 +326,8 @@ _AUTH_CALLS = (
     (r"(?<![\w$.])Sequelize(?=[ \t]{0,16}+\(|\Z)", 2),
     # .NET's NetworkCredential, also as PowerShell makes one: `[…NetworkCredential]::new(u, pw)`.
     (r"simple_bind(?:_s)?|NetworkCredential(?:\]::new)?|PasswordAuthentication|CRAMMD5Auth", 1),
-    (r"UsernamePassword(?:Credentials|AuthenticationToken)", 1),
+    # … Shiro's UsernamePasswordToken, Dropwizard's and Jetty's BasicCredentials.
+    (r"UsernamePassword(?:Credentials|AuthenticationToken|Token)|(?<![\w$])BasicCredentials", 1),
     # .NET's AuthenticationHeaderValue(scheme, token): the token after its scheme.
     (r"AuthenticationHeaderValue", 1),
     (r"(?:pymysql|MySQLdb)\.connect|DriverManager\.getConnection|PlainAuth", 2),
@@ -467,6 +468,22 @@ def _call_argument(match: re.Match[str]) -> str:
     start = match.start("args") - match.start() + argument.start("argument")
     replaced = f"{quote}{_PLACEHOLDER}{quote}"
     return f"{match[0][:start]}{replaced}{match[0][start + len(value) :]}"
+
+
+#: A call of code that logs in (`_AUTH_CALLS`) and its arguments.
+_AUTH_CALL = re.compile(
+    rf"(?P<function>{'|'.join(name for name, _ in _AUTH_CALLS)}){_CALL_ARGUMENTS}"
+)
+
+
+def _auth_call_argument(match: re.Match[str]) -> str:
+    """A login call's arguments with its password replaced (`_call_argument`), and those of
+    such a call among them (Spring's `authenticate(new UsernamePasswordAuthenticationToken(u,
+    "…"))`, Shiro's `subject.login(new UsernamePasswordToken(u, "…"))`): the outer call's
+    match holds the inner one, where the rule does not look again."""
+    done = _call_argument(match)
+    head = match.start("args") - match.start()
+    return done[:head] + _AUTH_CALL.sub(_call_argument, done[head:])
 
 
 #: A setter's name and its arguments' opening bracket (the setter rule's match, from its start).
@@ -1058,8 +1075,8 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     _rule(
-        rf"(?P<function>{'|'.join(name for name, _ in _AUTH_CALLS)}){_CALL_ARGUMENTS}",
-        _call_argument,
+        _AUTH_CALL.pattern,
+        _auth_call_argument,
         # Looked for in the folded text, beside other rules' `auth`, `.key` and `pass`: as
         # written, their first letters would add to the positions every text's search tries.
         *("basicauth", "digestauth", "proxyauth", "crammd5auth", "plainauth"),
