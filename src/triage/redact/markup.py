@@ -46,6 +46,30 @@ def _named_value(match: re.Match[str]) -> str:
     return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
 
 
+#: PHP's var_dump of a string under a name: `["password"]=>` (an object's property with its
+#: visibility, `["password":protected]=>`), Xdebug's `'password' =>` and `protected $password
+#: =>`; then `string(n) "…"` on the next line, or on the same one (a log that joins lines),
+#: raw or inside a JSON string (its breaks `\\n`, its quotes `\\"`). The value runs to the
+#: quote that ends it: before the line's end, the next element or the dump's `}`.
+_VAR_DUMP = (
+    r"(?P<head>(?:\[(?P<q>\\?\")(?P<name>[^\"\\\r\n]{1,128}+)(?P=q)(?::[^\]\r\n]{1,256}+)?\]=>"
+    r"|'(?P<xname>[^'\\\r\n]{1,128}+)'[ \t]=>"
+    r"|(?<![\w$])(?:public|protected|private)[ \t]{1,3}\$(?P<pname>\w{1,128}+)[ \t]=>)"
+    r"(?:[ \t\r\n]|\\[rn]){1,72}+string\([0-9]{1,10}\)[ \t](?P<oq>\\?\"))(?!\[REDACTED)"
+    r"(?P<value>[^\r\n]{1,8192}?)(?=(?P=oq)[ \t]{0,8}(?:\r|\n|\\[rn]|[}\['\"]|\\\"|\Z"
+    r"|(?:public|protected|private)[ \t]))"
+)
+
+
+def _var_dumped(match: re.Match[str]) -> str:
+    """A var_dump's string (`_VAR_DUMP`) replaced when its name says secret and the value is
+    none a secret's name keeps (`_kept_value`); else the match unchanged."""
+    name = match["name"] or match["xname"] or match["pname"]
+    if not secret_named(name) or _kept_value(name, match["value"]):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
 def _element_text(match: re.Match[str]) -> str:
     """An XML element's text replaced if its name (`name`) says secret and the text is none a
     secret's name keeps (`_kept_value`: a state word, a word under a vendor's key), or the name
@@ -694,8 +718,7 @@ MARKUP_RULES: tuple[
         "Property:",
     ),
     # PHP's print_r (`[password] => …`, to the line's end; a nested `Array`/`… Object` stays)
-    # and var_dump (`["password"]=>`, then `string(n) "…"` on the next line, to the line's last
-    # quote). The name is read whole, then asked (`secret_named`).
+    # and var_dump (`_VAR_DUMP`). The name is read whole, then asked (`secret_named`).
     _rule(
         r"(\[(?P<name>[^\]\[\r\n]{1,128}+)\][ \t]=>[ \t])(?!\[REDACTED)"
         r"(?![A-Za-z_\\]{1,128}+(?:[ \t]Object)?[ \t]{0,8}(?:\r?\n|$))"
@@ -703,12 +726,7 @@ MARKUP_RULES: tuple[
         lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
         "] =>",
     ),
-    _rule(
-        r"""(\["(?P<name>[^"\r\n]{1,128}+)"(?::[^\]\r\n]{1,256}+)?\]=>[ \t]{0,8}\r?\n[ \t]{0,64}+"""
-        r"""string\([0-9]{1,10}\)[ \t])(?P<double>")(?!\[REDACTED|")[^\r\n]{1,8192}+(?<=")""",
-        _named_value,
-        "]=>",
-    ),
+    _rule(_VAR_DUMP, _var_dumped, "string("),
     # A name/value object as JSON text (Kubernetes' and ECS's env, CloudFormation's parameters,
     # Elastic Beanstalk's options, Sentry's tags): {"name": "DB_PASSWORD", "value": "…"}, also
     # inside a JSON string (`\\"`), a JSON Patch's {"op": …, "path": "/data/password", "value":
