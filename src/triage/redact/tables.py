@@ -134,17 +134,24 @@ _CAPS_WORD = re.compile(r"[A-Z_]{1,64}+")
 def _settings_listed(names: list[str], lines: list[str]) -> bool:
     """Whether a tab-separated block is a listing of settings, each line a name and its value
     (`API_KEY<TAB>…` then `DB_PASSWORD<TAB>…`), not a table under a header: two cells a line,
-    the first of each a setting's name, the first line's second no column's name in capitals
-    (`PASSWORD<TAB>USER` heads a table). Each value is then the pair rule's, read after its own
-    name (`_tab_value`); as a header, the first line's name would take the names below it for
-    its column's cells, and leave their values."""
-    if len(names) != 2 or not _SETTING_NAME.fullmatch(names[0]) or _CAPS_WORD.fullmatch(names[1]):
+    the first of each a setting's name, and the first line's second no column's name in
+    capitals (`PASSWORD<TAB>USER` heads a table) unless a line below names a secret too (a
+    value in capitals, `API_KEY<TAB>ABCD…`, then `DB_PASSWORD<TAB>…`: a table's cells under
+    `PASSWORD` are passwords, not secrets' names). Each value is then the pair rule's, read
+    after its own name (`_tab_value`); as a header, the first line's name would take the
+    names below it for its column's cells, and leave their values."""
+    if len(names) != 2 or not _SETTING_NAME.fullmatch(names[0]):
         return False
     rows = [line.rstrip("\r") for line in lines if line.strip()]
-    return bool(rows) and all(
-        len(cells := _cells(row, "\t")) == 2
-        and _SETTING_NAME.fullmatch(row[cells[0][0] : cells[0][1]].strip()) is not None
-        for row in rows
+    firsts: list[str] = []
+    for row in rows:
+        cells = _cells(row, "\t")
+        first = row[cells[0][0] : cells[0][1]].strip() if len(cells) == 2 else ""
+        if _SETTING_NAME.fullmatch(first) is None:
+            return False
+        firsts.append(first)
+    return bool(rows) and (
+        not _CAPS_WORD.fullmatch(names[1]) or any(secret_named(first) for first in firsts)
     )
 
 
