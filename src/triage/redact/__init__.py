@@ -66,7 +66,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   AAAA…:APA91b…, Twitter AAAA…(22 A), Braintree
                                   access_token$production$…,
                                   EasyPost EZAK/EZTK, Flutterwave FLWSECK-, Cloudflare Origin
-                                  CA v1.0-…, 1Password secret keys A3-…; and the prefixes the
+                                  CA v1.0-…, 1Password secret keys A3-…, ClickUp
+                                  pk_<id>_…; and the prefixes the
                                   public scanners know (gitleaks, trufflehog, detect-secrets):
                                   Adobe p8e-, Defined Networking dnkey-, 42 s-s4t2ud-/u-s4t2af-,
                                   SettleMint sm_pat_/sm_aat_/sm_sat_, Octopus API-<26>, Plaid

@@ -308,6 +308,7 @@ _SHAPED = (
     ("napi_", "[a-z0-9]{64}"),  # Neon API keys
     ("tvly-", "(?:dev-|prod-)?[A-Za-z0-9]{32}"),  # Tavily
     ("fc-", "[0-9a-f]{32}"),  # Firecrawl
+    ("pk_", "[0-9]{1,10}_[0-9A-Z]{32}"),  # ClickUp personal tokens (`pk_<user id>_…`)
     ("sk_", "[0-9a-f]{48}"),  # ElevenLabs
     ("tgp_v1_", "[A-Za-z0-9_-]{43}"),  # Together AI
     # Voyage AI: 43 base64url characters, a digit among them (not a hyphenated name).
