@@ -900,6 +900,11 @@ CASES = [
     # PHP's print_r and var_dump.
     ("    [password] => hunter2 x\n", "    [password] => [REDACTED:password]\n"),
     ('["password"]=>\n  string(3) "a b"', '["password"]=>\n  string(3) "[REDACTED:password]"'),
+    # A call's literal after a constant named like a secret (JNDI's credentials).
+    (
+        'env.put(Context.SECURITY_CREDENTIALS, "a1b2")',
+        'env.put(Context.SECURITY_CREDENTIALS, "[REDACTED:password]")',
+    ),
     # docker inspect's Env; Terraform's plan changing a secret.
     ('["DB_PASSWORD=a b c"]', '["DB_PASSWORD=[REDACTED:password]"]'),
     ('~ password = "a1x" -> "b2y"', '~ password = "[REDACTED:password]" -> "[REDACTED:password]"'),
