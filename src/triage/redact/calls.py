@@ -103,14 +103,15 @@ def _constant_literal(match: re.Match[str]) -> str:
     """The literal after a constant named like a secret (its name, or its name without a
     suffix that says where a setting is kept, `_CONSTANT_SUFFIX`) replaced, its quotes and
     the call kept; a literal holding whitespace stays (a message under `ERR_BAD_TOKEN` is
-    prose), as does one the name's value keeps (`_kept_value`) and a lookup's argument."""
+    prose), as does one a rule before took its secret from (`CURLOPT_USERPWD`'s `user:…`), one
+    the name's value keeps (`_kept_value`) and a lookup's argument."""
     before, value, after = _literal_value(match, "v")
     name = match["name"]
     if not secret_named(name):
         name = _CONSTANT_SUFFIX.sub("", name)
         if name == match["name"] or not secret_named(name):
             return match[0]
-    if any(ch.isspace() for ch in value) or _kept_value(name, value):
+    if any(ch.isspace() for ch in value) or "[REDACTED" in value or _kept_value(name, value):
         return match[0]
     if after_lookup(match.string, match.start()):
         return match[0]
