@@ -148,12 +148,13 @@ def test_a_firing_dated_far_ahead_cannot_keep_the_incident_open() -> None:
 
 
 def test_a_small_skew_still_orders_events() -> None:
-    """An event time up to max_future_skew ahead still guards: an older event arriving within
-    that skew is ignored, as any out-of-order event is."""
+    """An event time up to max_future_skew ahead (here set to 5 minutes) still guards: an older
+    event arriving within that skew is ignored, as any out-of-order event is."""
+    policy = dataclasses.replace(POLICY, max_future_skew=timedelta(minutes=5))
     ahead = T0 + timedelta(minutes=3)
-    closed = decide(_open(), alert(status=Status.RESOLVED, at=ahead), T0, POLICY).incident
+    closed = decide(_open(), alert(status=Status.RESOLVED, at=ahead), T0, policy).incident
     assert closed is not None
-    decision = decide(closed, alert(minutes=1), T0 + timedelta(minutes=2), POLICY)
+    decision = decide(closed, alert(minutes=1), T0 + timedelta(minutes=2), policy)
     assert decision.action is Action.IGNORE
 
 

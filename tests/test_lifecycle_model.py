@@ -329,7 +329,13 @@ class Sent:
 
     @property
     def order(self) -> tuple[datetime, datetime]:
-        return (self.at, self.sent_at)
+        """By its time as the pipeline believes it (`believable_time`: a stamp past its
+        sending by more than the skew is a fast clock's), then by when it was sent."""
+        skew, ahead = POLICY.max_future_skew, self.at - self.sent_at
+        if ahead <= skew:
+            return (self.at, self.sent_at)
+        believed = self.sent_at + skew if ahead <= 2 * skew else self.sent_at
+        return (believed, self.sent_at)
 
 
 @dataclass
@@ -461,8 +467,16 @@ class World:
                 queued.end = "dead"
                 return
             handle = f"rh-{queued.id}-{queued.receives}-{replica.name}"
+            # Received no earlier than SQS sent it (the model's SentTimestamps are kept
+            # distinct, a millisecond apart, so one may lie a moment past the clock).
+            received = max(now, queued.sent_at)
             message = Message(
-                queued.id, queued.body, handle, queued.receives, queued.sent_at, received_at=now
+                queued.id,
+                queued.body,
+                handle,
+                queued.receives,
+                queued.sent_at,
+                received_at=received,
             )
         queued.visible_at = now + VISIBILITY
         try:

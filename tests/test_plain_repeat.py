@@ -113,7 +113,8 @@ def _body(minutes: float, status: str = "firing", n: int = 0, **extra: object) -
 
 def _message(body: str, n: int, received_at: datetime, receive_count: int = 1) -> Message:
     rh = f"rh-{n}-{receive_count}"
-    return Message(f"m-{n}", body, rh, receive_count, T0, received_at=received_at)
+    # Sent as its alert happened: a sender stamps an event before it sends it.
+    return Message(f"m-{n}", body, rh, receive_count, received_at, received_at=received_at)
 
 
 async def _send(

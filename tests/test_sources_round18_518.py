@@ -5,7 +5,7 @@ refused clearly: never a wrong incident."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -290,13 +290,13 @@ def test_a_stated_timestamp_wins_over_another_time_field() -> None:
 # --- through the pipeline: each new shape opens one ticket and its resolve closes it ----------
 
 
-async def _actions(bodies: list[dict[str, Any]]) -> list[Action]:
+async def _actions(bodies: list[dict[str, Any]], start: datetime = T0) -> list[Action]:
     """What a fresh pipeline (in-memory store, recording sink) decides for `bodies`, sent in
-    order a minute apart."""
+    order a minute apart from `start`."""
     pipeline = pipeline_into(Sink())
     actions = []
     for minute, body in enumerate(bodies):
-        at = T0 + timedelta(minutes=minute)
+        at = start + timedelta(minutes=minute)
         message = Message(f"m-{minute}", json.dumps(body), f"r-{minute}", 1, at, received_at=at)
         actions += [outcome.action for outcome in await pipeline.process(message)]
     return actions
@@ -339,6 +339,7 @@ async def test_a_recovery_that_arrives_before_its_critical_opens_no_ticket() -> 
         [
             _oncall("RECOVERY", state_start_time=1795424700),  # 2026-11-23 09:05 UTC
             _oncall("CRITICAL", state_start_time=1795424400),  # 09:00, queued after
-        ]
+        ],
+        start=T0 + timedelta(minutes=10),  # both sent after they happened
     )
     assert Action.OPEN not in actions

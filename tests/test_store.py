@@ -223,7 +223,9 @@ async def test_a_close_forgets_the_counted_repeats_and_still_ignores_their_retur
     opened = await store.begin(alert(), "m0#0@a", T0)
     await store.finish(opened.fingerprint, "m0#0@a")
     await store.begin(alert(minutes=1), "m1#0@a", T0 + timedelta(minutes=1))
-    closing = await store.begin(alert(status=Status.RESOLVED, minutes=2), "m2#0@a", T0)
+    closing = await store.begin(
+        alert(status=Status.RESOLVED, minutes=2), "m2#0@a", T0 + timedelta(minutes=2)
+    )
     assert closing.action is Action.CLOSE and closing.after is not None
     assert closing.after.counted_by == ()
     await store.finish(opened.fingerprint, "m2#0@a")

@@ -289,22 +289,30 @@ def believable_time(
     sent_at: datetime | None = None,
     *,
     repeat: bool = False,
+    first_said: Callable[[str], bool] | None = None,
 ) -> Alert:
-    """`alert`, with its time replaced when it lies more than `max_skew` ahead of when it was
-    received. The replacement hangs on when its message was queued (`sent_at`, the same on
-    every delivery, so a delivery after a resolve is still older than the resolve), else on
-    the receive time. A time up to twice `max_skew` ahead is a clock running fast, whose events
+    """`alert`, with its time replaced when it lies more than `max_skew` ahead of when its
+    message was queued (`sent_at`, the same on every delivery, so a delivery after a resolve
+    is still older than the resolve; else the receive time): a sender stamps an event before
+    it sends it, so a time past its queueing is a clock running fast. Believed, a resolve
+    stamped minutes ahead outranked a firing a sender in step sent after it, and every re-send
+    of that firing (Alertmanager's, stamped when it started) was ignored while the alert
+    fired. A time up to twice `max_skew` ahead is a clock running a little fast, whose events
     a moment earlier were believed just inside the skew: it is held at the latest time
-    believed, that moment plus `max_skew`, so it stays after them (the receive time lies before
-    them, and a resolve would be ignored). A time further ahead (a wrong clock, a hostile
-    stamp) tells nothing of order: it becomes that moment itself, so real events after it act.
-    Said at warning once per message: at debug on a `repeat` attempt (the same stamp)."""
-    ahead = alert.occurred_at - received_at
+    believed, the queueing plus `max_skew`, so it stays after them. A time further ahead (a
+    wrong clock, a hostile stamp) tells nothing of order: it becomes the queueing itself, so
+    real events after it act.
+    Said at warning once per message, at debug on a `repeat` attempt (the same stamp) or when
+    `first_said(sender)` says its sender's clock was said lately (`FutureTimes`)."""
+    queued = min(sent_at, received_at) if sent_at is not None else received_at
+    ahead = alert.occurred_at - queued
     if ahead <= max_skew:
         return alert
-    queued = min(sent_at, received_at) if sent_at is not None else received_at
     replaced_by = queued + max_skew if ahead <= _FAST_CLOCK_SKEWS * max_skew else queued
-    (log.debug if repeat else log.warning)(
+    # Per sender as the alert names it: a generic alert's `origin` tells its senders apart.
+    sender = f"{alert.source}/{alert.labels.get('origin', '')}"
+    loud = not repeat and (first_said is None or first_said(sender))
+    (log.warning if loud else log.debug)(
         "alert.future_time",
         fingerprint=alert.fingerprint,
         source=alert.source,
@@ -312,6 +320,33 @@ def believable_time(
         replaced_by=replaced_by.isoformat(),
     )
     return alert.model_copy(update={"occurred_at": replaced_by})
+
+
+class FutureTimes:
+    """When each sender's fast clock was last said at warning (`believable_time`; a sender is
+    its alerts' source and `origin` label): a sender whose clock runs seconds fast dates every
+    alert ahead, and a storm of them would be a warning per message; one per sender every
+    `every_s` says it (the others are debug)."""
+
+    #: Senders remembered at most; the one said longest ago is forgotten first.
+    KEPT = 256
+
+    def __init__(self, every_s: float = 600.0, clock: Callable[[], float] = time.monotonic):
+        self.every_s = every_s
+        self._clock = clock
+        self._said: dict[str, float] = {}
+
+    def first_said(self, sender: str) -> bool:
+        """True (and remembered) when `sender`'s fast clock was not said within `every_s`."""
+        now = self._clock()
+        said = self._said.get(sender)
+        if said is not None and now - said < self.every_s:
+            return False
+        self._said.pop(sender, None)
+        if len(self._said) >= self.KEPT:
+            del self._said[next(iter(self._said))]
+        self._said[sender] = now
+        return True
 
 
 class Pipeline:
@@ -365,6 +400,8 @@ class Pipeline:
         self.moves = Moves(self)
         #: The children of parent alerts, which a parent's deletion closes (`triage.children`).
         self.children = Children(self)
+        #: When each sender's fast clock was last said at warning (`believable_time`).
+        self._future = FutureTimes()
         #: Whether a gateway's stamp set aside was said at warning (`_stamp_set_aside`).
         self._stamp_skew_said = False
 
@@ -396,7 +433,10 @@ class Pipeline:
         queued = _queued_at(message, self._stamp_set_aside)
         received = self._shared(message.received_at)
         alerts = [
-            believable_time(a, received, skew, queued, repeat=repeat) for a in normalized.alerts
+            believable_time(
+                a, received, skew, queued, repeat=repeat, first_said=self._future.first_said
+            )
+            for a in normalized.alerts
         ]
         # One alert: its end is the message's, so there is no progress to report; unless it is
         # a parent's deletion, which reports each child it closes (hundreds may take minutes).

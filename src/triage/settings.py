@@ -561,9 +561,10 @@ class Settings(BaseSettings):
     #: firing meanwhile is counted, with no reopen); unset: TRIAGE_REOPEN_WINDOW_S; 0: at once.
     flap_quiet_s: float | None = Field(None, ge=0)
     closed_ttl_s: float = Field(30 * 86400.0, gt=0)
-    #: An event time further than this ahead of when the message was received is replaced by
-    #: the receive time (logged with the original): a wrong clock must not order events.
-    max_future_skew_s: float = Field(300.0, ge=0)
+    #: An event time further than this ahead of when its message was queued is replaced
+    #: (logged with the original): a sender stamps before it sends, so a clock running fast
+    #: must not order events.
+    max_future_skew_s: float = Field(5.0, ge=0)
 
     # --- The operator's view (API, status page, silences, the sweep) ------------------------
     #: Bearer token of `/api/v1/…` and the status page `/` on TRIAGE_HTTP_PORT; unset: both

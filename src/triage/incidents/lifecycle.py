@@ -86,7 +86,7 @@ class Policy:
     reopen_window: timedelta = timedelta(hours=1)
     flap_threshold: int = 3
     #: How far past the moment it was applied an event's own time is believed (ordering only).
-    max_future_skew: timedelta = timedelta(minutes=5)
+    max_future_skew: timedelta = timedelta(seconds=5)
     #: How long a flapping incident must stay resolved before its tickets are closed (None:
     #: the reopen window; zero: at once, every resolve closes them).
     flap_quiet: timedelta | None = None
