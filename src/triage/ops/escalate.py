@@ -35,6 +35,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -54,12 +55,14 @@ from triage.sinks.github.lookup import PAGE_SIZE, MarkerLookup
 from triage.sinks.github.missing_labels import MissingLabels
 from triage.sinks.github.text import MAX_ASSIGNEES, effect_marker
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
-from triage.sinks.http import retry_after_of, throttle_wait_s, unread_answer
+from triage.sinks.http import UnsaidWaits, retry_after_of, unread_answer
 from triage.sinks.slack import (
+    CONTENT_REFUSED,
     RATE_LIMITED,
     TEMPORARY_REFUSALS,
     escalation_message,
     is_web_page,
+    plain_escalation,
     refusal_reason,
     slack_refusal,
 )
@@ -99,6 +102,9 @@ class Escalator:
         #: Rate-limited webhook URLs → the clock time before which none of their escalations
         #: is posted (`_webhook_limited`), as the Slack sink holds its own posts.
         self._held_until: dict[str, float] = {}
+        #: Per webhook URL: its 429s in a row that named no wait (`UnsaidWaits`, the Slack
+        #: sink's rule: Slack's spacing of posts, doubled with each).
+        self._unsaid: dict[str, UnsaidWaits] = {}
         self._http = httpx2.AsyncClient(
             timeout=settings.slack_timeout_s,
             transport=transport or AiohttpTransport(client_context()),
@@ -173,7 +179,54 @@ class Escalator:
             [f"\N{POLICE CARS REVOLVING LIGHT} {title}", *_summary(incident, now, _one_line)]
         )
         live = {sink: ref for sink, ref in incident.refs.items() if not incident.ticket_gone(sink)}
-        message = escalation_message(line, live)
+        response, unread = await self._post(url, escalation_message(line, live))
+        # Slack's error code at any status (an incoming webhook's 400 `invalid_blocks` text,
+        # a 2xx `{"ok": false}`), never the answer's text.
+        said = None if unread else slack_refusal(response)
+        blocks_refused = None if unread else refusal_reason(response, said, url)[0]
+        if blocks_refused in CONTENT_REFUSED and response.status_code != 429:
+            # Its form refused (`no_text`, `invalid_blocks`, a message too long): the same
+            # escalation as plain text may pass, as the Slack sink posts its own messages.
+            log.warning(
+                "escalation.blocks_refused",
+                fingerprint=incident.fingerprint,
+                error=blocks_refused,
+                action="plain_text",
+            )
+            response, unread = await self._post(url, plain_escalation(line, live))
+        else:
+            blocks_refused = None
+        status = response.status_code
+        if 200 <= status < 300 and not unread and is_web_page(response):
+            # A proxy's sign-in or block page (a web app's URL as the webhook): no Slack took
+            # the post, so it is tried again, as the Slack sink's own posts are.
+            raise SinkUnavailableError(
+                f"escalation webhook answered {status} with a web page "
+                f"({unread_answer(response)}), not Slack's answer",
+                reason="bad_response",
+            )
+        refused = None if unread else slack_refusal(response)
+        if 200 <= status < 300 and refused is None:
+            self._unsaid.pop(url, None)  # a post went through: the next wait starts afresh
+            return
+        # Slack's error code, else the answer's size and type: never its text, which may echo
+        # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
+        reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
+        if blocks_refused is not None:
+            reason += f" (as blocks: {blocks_refused})"
+        if status == 429 or refused in RATE_LIMITED:  # a 2xx `{"ok": false}` may say so too
+            text = f"escalation webhook answered {status}: {reason}"
+            raise self._webhook_limited(text, response, url)
+        # A 1xx as the final answer (an upgrade no one asked for) is a broken answer too.
+        # An unread body says nothing of its status: a 403 is refused for good either way.
+        broken = status < 200 or status >= 500 or status == 408
+        if broken or refused in TEMPORARY_REFUSALS:
+            raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
+        raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
+
+    async def _post(self, url: str, message: Mapping[str, Any]) -> tuple[httpx2.Response, bool]:
+        """POST `message` to the webhook `url`: its answer, and whether its body broke off
+        after the status came (unread)."""
         try:
             request = self._http.build_request("POST", url, json=message)
             response = await self._http.send(request, stream=True)
@@ -190,41 +243,20 @@ class Escalator:
             unread = True
         finally:
             await response.aclose()
-        status = response.status_code
-        if 200 <= status < 300 and not unread and is_web_page(response):
-            # A proxy's sign-in or block page (a web app's URL as the webhook): no Slack took
-            # the post, so it is tried again, as the Slack sink's own posts are.
-            raise SinkUnavailableError(
-                f"escalation webhook answered {status} with a web page "
-                f"({unread_answer(response)}), not Slack's answer",
-                reason="bad_response",
-            )
-        refused = None if unread else slack_refusal(response)
-        if 200 <= status < 300 and refused is None:
-            return
-        # Slack's error code, else the answer's size and type: never its text, which may echo
-        # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
-        reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
-        if status == 429 or refused in RATE_LIMITED:  # a 2xx `{"ok": false}` may say so too
-            text = f"escalation webhook answered {status}: {reason}"
-            raise self._webhook_limited(text, response, url)
-        # A 1xx as the final answer (an upgrade no one asked for) is a broken answer too.
-        # An unread body says nothing of its status: a 403 is refused for good either way.
-        broken = status < 200 or status >= 500 or status == 408
-        if broken or refused in TEMPORARY_REFUSALS:
-            raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
-        raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
+        return response, unread
 
     def _webhook_limited(
         self, text: str, response: httpx2.Response, url: str
     ) -> SinkThrottledError:
         """The wait a rate-limited webhook asked for (its Retry-After, else Slack's spacing of
-        posts), as the Slack sink raises for its own 429s: a throttle, not an outage, so it
+        posts, doubled with each such answer in a row: `UnsaidWaits`), as the Slack sink raises
+        for its own 429s: a throttle, not an outage, so it
         counts no failure on the Slack breaker (whose opening would hold every channel's
         posts), and it holds this escalation alone, not the daemon's intake. The webhook is
         left alone until the wait has passed: the sweep's next incidents would post to it a
         moment later, only to be refused again and keep its limit going."""
-        wait_s = throttle_wait_s(retry_after_of(response.headers), self._slack_spacing_s)
+        waits = self._unsaid.setdefault(url, UnsaidWaits(self._slack_spacing_s))
+        wait_s = waits.wait_s(retry_after_of(response.headers))
         now_s = self._clock()
         # Waits already over are dropped: the map holds only the webhooks still waiting.
         self._held_until = {

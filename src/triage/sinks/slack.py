@@ -890,6 +890,16 @@ def escalation_message(line: str, links: Mapping[str, str]) -> dict[str, Any]:
     return _message(f"Escalated: {line}", [_section(head), _plain_section(line)])
 
 
+def plain_escalation(line: str, links: Mapping[str, str]) -> dict[str, Any]:
+    """An escalation as "Escalated", its tickets' links and its line, no blocks: what is
+    posted when Slack refuses `escalation_message`'s form, as `plain_message` is for a new
+    incident (the links first, so nothing in the alert's line can restyle them)."""
+    shown = [link for label, url in links.items() if (link := _link(url, label))]
+    head = _join_whole(["*Escalated*", *shown], " · ", FALLBACK_MAX // 2)
+    text = f"{head}\n" + _fit(unlinked(safe(line, one_line=True)), FALLBACK_MAX - len(head) - 1)
+    return {"text": text, "unfurl_links": False, "unfurl_media": False}
+
+
 def plain_message(effect: Effect) -> dict[str, Any]:
     """A new incident as its ticket links and one line of text, no blocks: what is posted
     when Slack refuses the blocks. The text is mrkdwn, so the links come first: a ``` or `*`
