@@ -122,13 +122,34 @@ class Browser:
         )
         return result["result"].get("value")
 
+    def navigate_by(self, expression: str) -> None:
+        """Run JavaScript that starts a navigation (a click, a form's submit, `history.back()`).
+        When the new page commits before DevTools answers, the answer is "navigated", not a
+        value: that is the navigation asked for, not a fault. Wait for the new page with
+        `wait_for`."""
+        try:
+            self.evaluate(expression)
+        except RuntimeError as error:
+            if not _navigated(error):
+                raise
+
     def wait_for(self, expression: str, what: str) -> None:
+        """Poll until the expression is truthy; a page torn down mid-poll (a navigation still
+        going) reads as not yet."""
         deadline = time.monotonic() + self.timeout_s
-        while not self.evaluate(expression):
+        while not self._poll(expression):
             if time.monotonic() > deadline:
                 shown = self.evaluate("location.href + ' ' + document.documentElement.outerHTML")
                 raise AssertionError(f"timed out waiting for {what}; the page: {shown!s:.2000}")
             time.sleep(0.05)
+
+    def _poll(self, expression: str) -> Any:
+        try:
+            return self.evaluate(expression)
+        except RuntimeError as error:
+            if _navigated(error):
+                return None
+            raise
 
     def screenshot(self, path: Path) -> bytes:
         data = self.call(
@@ -137,3 +158,15 @@ class Browser:
         png = base64.b64decode(data)
         path.write_bytes(png)
         return png
+
+
+# What DevTools answers when the page an evaluation ran in was replaced before it answered.
+NAVIGATED = (
+    "Inspected target navigated or closed",
+    "Execution context was destroyed",
+    "Cannot find context with specified id",
+)
+
+
+def _navigated(error: RuntimeError) -> bool:
+    return any(sign in str(error) for sign in NAVIGATED)

@@ -43,14 +43,14 @@ def _log_in_and_out(executable: str, tmp_path: Path, port: int) -> tuple[str, st
     try:
         browser.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/"}, page=True)
         browser.wait_for("document.querySelector('input[name=token]') !== null", "the login form")
-        browser.evaluate(
+        browser.navigate_by(
             f"document.querySelector('input[name=token]').value = {TOKEN!r};"
             "document.querySelector('form').submit(); true"
         )
         browser.wait_for("document.querySelector('form.out') !== null", "the Log out button")
         cookies = browser.call("Network.getCookies", page=True)["cookies"]
         [copied] = [c["value"] for c in cookies if c["name"] == SESSION_COOKIE]
-        browser.evaluate("document.querySelector('form.out input[type=submit]').click(); true")
+        browser.navigate_by("document.querySelector('form.out input[type=submit]').click(); true")
         browser.wait_for(
             "document.querySelector('input[name=token]') !== null", "the login form again"
         )

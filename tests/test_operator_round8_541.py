@@ -113,7 +113,7 @@ def _log_in(browser: Browser, url: str, landed: str) -> None:
     """Open `url`, log in through the form it shows, and wait for the page holding `landed`."""
     browser.call("Page.navigate", {"url": url}, page=True)
     browser.wait_for("document.querySelector('input[name=token]') !== null", "the login form")
-    browser.evaluate(
+    browser.navigate_by(
         f"document.querySelector('input[name=token]').value = {TOKEN!r};"
         "document.querySelector('form').submit(); true"
     )
@@ -279,7 +279,7 @@ def _filter_and_come_back(executable: str, tmp_path: Path, base: str) -> tuple[d
         _log_in(browser, f"{base}/?search=checkout&team=payments", "Open incidents")
         first = browser.evaluate(state)
         browser.wait_for("document.querySelector('input[name=flapping]') !== null", "the box")
-        browser.evaluate(
+        browser.navigate_by(
             "document.querySelector('input[name=flapping]').click();"
             "document.querySelector('form[action=\"/\"] input[type=submit]').click(); true"
         )
@@ -290,9 +290,9 @@ def _filter_and_come_back(executable: str, tmp_path: Path, base: str) -> tuple[d
         browser.wait_for("document.readyState === 'complete'", "the reload")
         browser.wait_for("document.body.innerText.includes('Open incidents')", "the page")
         reloaded = browser.evaluate(state)
-        browser.evaluate("document.querySelector('a[href^=\"/incidents/\"]').click(); true")
+        browser.navigate_by("document.querySelector('a[href^=\"/incidents/\"]').click(); true")
         browser.wait_for("document.body.innerText.includes('History')", "the incident's page")
-        browser.evaluate("history.back(); true")
+        browser.navigate_by("history.back(); true")
         browser.wait_for("document.body.innerText.includes('Open incidents')", "the list")
         back = browser.evaluate(state)
     finally:
@@ -341,11 +341,11 @@ def _back_after_logout(
         browser.call("Page.navigate", {"url": f"{base}/incidents/{fp}"}, page=True)
         browser.wait_for("document.body.innerText.includes('History')", "the incident's page")
         seen_forms += browser.evaluate(forms)
-        browser.evaluate("document.querySelector('form.out input[type=submit]').click(); true")
+        browser.navigate_by("document.querySelector('form.out input[type=submit]').click(); true")
         browser.wait_for("document.querySelector('input[name=token]') !== null", "logged out")
         texts = []
         for _ in range(2):
-            browser.evaluate("window.__left = true; history.back(); true")
+            browser.navigate_by("window.__left = true; history.back(); true")
             browser.wait_for(
                 "window.__left === undefined && document.readyState === 'complete'", "back"
             )

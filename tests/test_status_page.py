@@ -165,7 +165,7 @@ def _browse(
         )
         browser.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/"}, page=True)
         browser.wait_for("document.querySelector('input[name=token]') !== null", "the login form")
-        browser.evaluate(
+        browser.navigate_by(
             f"document.querySelector('input[name=token]').value = {TOKEN!r};"
             "document.querySelector('form').submit(); true"
         )

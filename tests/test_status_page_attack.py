@@ -109,7 +109,7 @@ def _phone_width(executable: str, tmp_path: Path, url: str) -> tuple[int, str]:
         )
         browser.call("Page.navigate", {"url": url}, page=True)
         browser.wait_for("document.querySelector('input[name=token]') !== null", "the login form")
-        browser.evaluate(
+        browser.navigate_by(
             f"document.querySelector('input[name=token]').value = {TOKEN!r};"
             "document.querySelector('form').submit(); true"
         )
@@ -148,7 +148,7 @@ def _log_in_and_out(
     try:
         browser.call("Page.navigate", {"url": f"{base}/"}, page=True)
         browser.wait_for("document.querySelector('input[name=token]') !== null", "the login form")
-        browser.evaluate(
+        browser.navigate_by(
             f"document.querySelector('input[name=token]').value = {TOKEN!r};"
             "document.querySelector('form').submit(); true"
         )
@@ -164,7 +164,7 @@ def _log_in_and_out(
         )
         buttons.append(int(browser.evaluate(logout)))
         if buttons[-1]:
-            browser.evaluate(
+            browser.navigate_by(
                 "document.querySelector('form[action=\"/logout\"] input[type=submit]').click();true"
             )
             browser.wait_for(
