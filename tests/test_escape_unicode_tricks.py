@@ -1,0 +1,77 @@
+"""Unicode tricks in alert text on every surface triage shows it: fullwidth and small-form
+look-alikes of `@`, `#` and `<`, joiners and soft hyphens inside mentions, line and paragraph
+separators, piles of combining marks, NUL and C1 controls, and text whose escapes multiply
+its length."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import test_escape_every_surface as every
+from test_escape_every_surface import github, hook, store, token_env
+from triage.demo.ticketd import TicketServer
+from triage.incidents.sqlite import SQLiteStore
+
+__all__ = ["github", "hook", "store", "token_env"]  # fixtures shared with the surfaces' tests
+
+#: Hostile alert text, one class of Unicode trick each, beside `every.PAYLOADS`.
+TRICKS: dict[str, str] = {
+    # Fullwidth and small-form @, #, <, >, & and backticks, which no service reads as theirs.
+    "fullwidth": "\uff20here \uff20channel \uff1c!channel\uff1e \uff1c@U123\uff1e \uff03123 acme/ops\uff031 \uff06lt; \uff40\uff40\uff40 \ufe6bhere \ufe5f1 \uff1cb\uff1e",
+    "joined_mentions": "@\u200dhere @\u2060channel <\u200d!channel> @\u200coctocat #\u200d123"
+    " <!\u200dhere> @\u00adhere #\u00ad12 @\u200bhere #\u200b12 <\u200b!channel>",
+    "separators": "a\u2028@here\u2029<!channel>\u2028# heading\u2029```\u2028    code\u2029- item",
+    "zalgo": "Z" + "\u0336\u0335\u0334" * 300 + " ok " + "\u20dd" * 50,
+    "nul": "a\x00b\x00<!channel>\x00@here\x00#1",
+    "c1": "a\x90b\x9dc\x9b31m\x8dd\x84e\x9c",
+    "mentions_multiplied": "@#" * 6_000,
+    "shortcodes_multiplied": ":fire:" * 3_000,
+    "hex_multiplied": "deadbeef " * 2_000,
+    "one_long_word": "ab" * 10_000,
+    "slack_format": "*bold* _it_ ~strike~ `code` ```block``` > quote\n>>> all\n&gt; q",
+    "keycaps": "#\ufe0f\u20e3 @\ufe0fhere #\ufe0f123 :\ufe0ffire:",
+}
+tricks = pytest.mark.parametrize("payload", list(TRICKS.values()), ids=list(TRICKS))
+
+
+@tricks
+async def test_slack_posts_are_inert(hook: every.Hook, payload: str) -> None:
+    """A new incident's post and its follow-ups are inert and within Slack's limits."""
+    await every.test_slack_posts_are_inert_and_taken(hook, payload)
+
+
+@tricks
+async def test_github_issues_are_inert(github: every.GitHubServer, payload: str) -> None:
+    """The issue, its labels and comments are inert Markdown within GitHub's limits."""
+    await every.test_github_issues_and_comments_are_inert_and_taken(github, payload)
+
+
+@tricks
+async def test_github_digest_entries_are_inert(github: every.GitHubServer, payload: str) -> None:
+    """A storm digest's entry and its edit are inert Markdown."""
+    await every.test_github_storm_digest_entries_are_inert(github, payload)
+
+
+@tricks
+async def test_the_backend_ticket_hides_nothing(backend: TicketServer, payload: str) -> None:
+    """The backend's ticket holds nothing hidden and links only http(s)."""
+    await every.test_the_backend_is_sent_no_link_but_http(backend, payload)
+
+
+@tricks
+async def test_the_status_page_is_inert(store: SQLiteStore, payload: str) -> None:
+    """The status page and the incident's page hold only triage's markup."""
+    await every.test_the_status_page_is_inert(store, payload)
+
+
+@tricks
+def test_operator_commands_print_only_printable_lines(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    payload: str,
+) -> None:
+    """The operator commands print only printable lines."""
+    every.test_operator_commands_print_only_printable_lines(tmp_path, monkeypatch, capsys, payload)
