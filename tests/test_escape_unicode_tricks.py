@@ -1,18 +1,23 @@
 """Unicode tricks in alert text on every surface triage shows it: fullwidth and small-form
 look-alikes of `@`, `#` and `<`, joiners and soft hyphens inside mentions, line and paragraph
-separators, piles of combining marks, NUL and C1 controls, and text whose escapes multiply
-its length."""
+separators, piles of combining marks, NUL and C1 controls, text whose escapes multiply its
+length, and the console log lines that quote it."""
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from pathlib import Path
 
 import pytest
+import structlog
 
 import test_escape_every_surface as every
 from test_escape_every_surface import github, hook, store, token_env
 from triage.demo.ticketd import TicketServer
+from triage.display import MARKS_MAX
 from triage.incidents.sqlite import SQLiteStore
+from triage.logs import configure_logging
 
 __all__ = ["github", "hook", "store", "token_env"]  # fixtures shared with the surfaces' tests
 
@@ -75,3 +80,42 @@ def test_operator_commands_print_only_printable_lines(
 ) -> None:
     """The operator commands print only printable lines."""
     every.test_operator_commands_print_only_printable_lines(tmp_path, monkeypatch, capsys, payload)
+
+
+def _console(event: str, **fields: object) -> str:
+    """One console log line of `event` with `fields`, as TRIAGE_LOG_FORMAT=console writes it."""
+    out = io.StringIO()
+    configure_logging("console", "info", out)
+    try:
+        structlog.get_logger("triage.t").info(event, **fields)
+    finally:
+        configure_logging("json", "info")
+    return out.getvalue()
+
+
+def _most_marks(text: str) -> int:
+    """The most combining marks on one character of `text`."""
+    most = marks = 0
+    for ch in text:
+        marks = marks + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
+        most = max(most, marks)
+    return most
+
+
+def test_a_console_log_field_draws_no_pile_of_marks() -> None:
+    """A console log line's field holding a pile of combining marks (Zalgo text, drawn over
+    the lines around it) writes those past MARKS_MAX as `\\uXXXX`, as its event and the
+    CLI's lines do."""
+    line = _console("alert.routed", title="Z" + "\u0336" * 40 + " ok")
+    assert _most_marks(line) <= MARKS_MAX, ascii(line)
+    assert "\\u0336" in line and line.count("\n") == 1
+
+
+def test_a_console_log_fields_labels_draw_no_pile_of_marks() -> None:
+    """A console log line's dict or list field (labels, written as its repr, which draws every
+    printable character) writes marks past MARKS_MAX as `\\uXXXX` too, keys included, and a
+    backslash spelling such an escape doubled, so it reads apart from one of triage's."""
+    zalgo = "Z" + "\u0301" * 40
+    line = _console("alert.routed", labels={zalgo: zalgo, "spelled": "\\u0301"}, seen=[zalgo])
+    assert _most_marks(line) <= MARKS_MAX, ascii(line)
+    assert "'spelled': '\\\\\\\\u0301'" in line and line.count("\n") == 1

@@ -392,15 +392,37 @@ def inert_for_terminal(_logger: Any, _method: str, event: MutableMapping[str, An
     from triage.view import terminal_line, terminal_text
 
     for key, value in event.items():
+        if isinstance(value, dict | list | tuple):
+            event[key] = _texts_for_terminal(value, terminal_text)
+            continue
         if not isinstance(value, str):
             continue
         if key in _BLOCKS:
             event[key] = "\n".join("  " + terminal_line(line) for line in value.split("\n"))
         elif key == "event":
             event[key] = terminal_line(value)
-        elif not value.isprintable() or "\\" in value:
+        elif not value.isascii() or not value.isprintable() or "\\" in value:
+            # Not ASCII: printable characters may still pile up (Zalgo marks) or draw
+            # nothing, which `terminal_text` writes as escapes, as the event's are.
             event[key] = "\n".join(terminal_text(line) for line in value.split("\n"))
     return event
+
+
+def _texts_for_terminal(value: Any, shown: Callable[[str], str]) -> Any:
+    """`value` (a field's dict, list or tuple, which the console writes as its repr) with each
+    text in it that repr would draw as it is, but a terminal should not (a pile of marks, a
+    character that draws nothing), written by `shown` (`view.terminal_text`); a backslash too,
+    so one spelling `\\u0336` does not pass for an escape of triage's. Repr escapes the rest
+    (controls, line breaks)."""
+    if isinstance(value, str):
+        return shown(value) if not value.isascii() or "\\" in value else value
+    if isinstance(value, dict):
+        return {
+            _texts_for_terminal(k, shown): _texts_for_terminal(v, shown) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_texts_for_terminal(item, shown) for item in value)
+    return value
 
 
 def wants_colour(stream: TextIO) -> bool:
