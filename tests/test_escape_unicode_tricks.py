@@ -5,7 +5,9 @@ length, and the console log lines that quote it."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import unicodedata
 from pathlib import Path
 
@@ -13,11 +15,21 @@ import pytest
 import structlog
 
 import test_escape_every_surface as every
+from github_stub import GitHubServer
+from test_backend_sink import ROUTES
+from test_backend_sink import open_sink as open_backend
 from test_escape_every_surface import github, hook, store, token_env
+from test_slack_sink import Hook
+from test_slack_sink import open_sink as open_slack
 from triage.demo.ticketd import TicketServer
 from triage.display import MARKS_MAX
 from triage.incidents.sqlite import SQLiteStore
 from triage.logs import configure_logging
+from triage.models import EffectKind, Status
+from triage.settings import Settings
+from triage.sinks.base import Effect
+from triage.sinks.github import GitHubSink
+from triage.view import GroupView, MemberView
 
 __all__ = ["github", "hook", "store", "token_env"]  # fixtures shared with the surfaces' tests
 
@@ -38,23 +50,26 @@ TRICKS: dict[str, str] = {
     "slack_format": "*bold* _it_ ~strike~ `code` ```block``` > quote\n>>> all\n&gt; q",
     "keycaps": "#\ufe0f\u20e3 @\ufe0fhere #\ufe0f123 :\ufe0ffire:",
 }
+#: Classes of the table in `every.PAYLOADS` a group's labels and members are tried with too.
+_GROUPED_CLASSES = ("slack_mentions", "references", "html", "fences", "invisible", "newlines",
+                    "long_escaped", "emoji", "smuggled")  # fmt: skip
 tricks = pytest.mark.parametrize("payload", list(TRICKS.values()), ids=list(TRICKS))
 
 
 @tricks
-async def test_slack_posts_are_inert(hook: every.Hook, payload: str) -> None:
+async def test_slack_posts_are_inert(hook: Hook, payload: str) -> None:
     """A new incident's post and its follow-ups are inert and within Slack's limits."""
     await every.test_slack_posts_are_inert_and_taken(hook, payload)
 
 
 @tricks
-async def test_github_issues_are_inert(github: every.GitHubServer, payload: str) -> None:
+async def test_github_issues_are_inert(github: GitHubServer, payload: str) -> None:
     """The issue, its labels and comments are inert Markdown within GitHub's limits."""
     await every.test_github_issues_and_comments_are_inert_and_taken(github, payload)
 
 
 @tricks
-async def test_github_digest_entries_are_inert(github: every.GitHubServer, payload: str) -> None:
+async def test_github_digest_entries_are_inert(github: GitHubServer, payload: str) -> None:
     """A storm digest's entry and its edit are inert Markdown."""
     await every.test_github_storm_digest_entries_are_inert(github, payload)
 
@@ -119,3 +134,68 @@ def test_a_console_log_fields_labels_draw_no_pile_of_marks() -> None:
     line = _console("alert.routed", labels={zalgo: zalgo, "spelled": "\\u0301"}, seen=[zalgo])
     assert _most_marks(line) <= MARKS_MAX, ascii(line)
     assert "'spelled': '\\\\\\\\u0301'" in line and line.count("\n") == 1
+
+
+def _grouped(payload: str, kind: EffectKind = EffectKind.OPEN) -> Effect:
+    """`every.effect(payload, kind)` for a group incident whose grouping labels and member
+    titles are `payload` too (the table's alerts are of no group)."""
+    opened = every.effect(payload, kind, ref=None if kind is EffectKind.OPEN else "r")
+    members = tuple(
+        MemberView(f"{n:032x}", f"{payload} {n}", Status.FIRING, opened.alert.occurred_at)
+        for n in range(3)
+    )
+    group = GroupView({payload[:60]: payload, "team": payload}, members, untracked=2)
+    return dataclasses.replace(opened, alert=dataclasses.replace(opened.alert, group=group))
+
+
+_GROUP_PAYLOADS = {**{k: every.PAYLOADS[k] for k in _GROUPED_CLASSES}, **TRICKS}
+grouped = pytest.mark.parametrize(
+    "payload", list(_GROUP_PAYLOADS.values()), ids=list(_GROUP_PAYLOADS)
+)
+
+
+@grouped
+async def test_a_groups_members_are_inert_on_slack(hook: Hook, payload: str) -> None:
+    """A group incident's post and follow-ups, whose grouping labels and member titles are
+    hostile, are inert and within Slack's limits."""
+    async with open_slack(hook.url()) as sink:
+        await sink.apply(_grouped(payload))
+        for kind in (EffectKind.REOPEN, EffectKind.CLOSE):
+            await sink.apply(dataclasses.replace(_grouped(payload, kind), ref="posted"))
+    for message in hook.bodies():
+        every.assert_slack_inert(message)
+
+
+@grouped
+async def test_a_groups_members_are_inert_on_github(github: GitHubServer, payload: str) -> None:
+    """A group incident's issue and its comments (an update lists the members again) are
+    inert Markdown within GitHub's limits, its grouping labels and member titles hostile."""
+    settings = Settings(
+        github_api_url=github.url, github_repository=every.REPO, github_token=every.BOT_TOKEN
+    )
+    sink = GitHubSink(settings)
+    try:
+        ref = (await sink.apply(_grouped(payload))).ref
+        assert ref is not None
+        for kind in (EffectKind.UPDATE, EffectKind.CLOSE, EffectKind.REOPEN):
+            await sink.apply(dataclasses.replace(_grouped(payload, kind), ref=ref))
+    finally:
+        await sink.aclose()
+    [issue] = github.issues(every.REPO)
+    every.assert_title_inert(issue["title"])
+    every.assert_markdown_inert(issue["body"])
+    assert issue["comment_bodies"]
+    for comment in issue["comment_bodies"]:
+        every.assert_markdown_inert(comment)
+
+
+@grouped
+async def test_a_groups_members_hide_nothing_in_the_backends_ticket(
+    backend: TicketServer, payload: str
+) -> None:
+    """The backend's ticket for a group incident holds nothing hidden in its members."""
+    async with open_backend(backend.url, **ROUTES) as sink:
+        assert (await sink.apply(_grouped(payload))).ref is not None
+    [opened] = backend.tickets
+    assert "group" in opened["body"]
+    assert every._hidden(json.dumps(opened["body"], ensure_ascii=False).replace("\\n", "")) == []
