@@ -16,7 +16,8 @@ own way (mrkdwn entities in `sinks/slack.py`, HTML in `ops/status_page.py`, Mark
 
 `visible` removes the first two, and every printable character that draws nothing
 (`triage.unseen`: the Hangul fillers, the blank Braille pattern outside a Braille drawing, the
-musical null notehead, so `db⠀down` shows as `dbdown`, never as `db down`), makes each
+musical null notehead, so `db⠀down` shows as `dbdown`, never as `db down`) and every code
+point Unicode leaves unassigned but reserves as one that draws nothing (U+E0200), makes each
 control character a space (never gluing two words
 the redactor read apart) and a lone surrogate U+FFFD; it also keeps at most eight combining
 marks on one character (Zalgo text piles up hundreds, drawn over the lines around it) and one
@@ -76,7 +77,7 @@ _TAGS = range(0xE0020, 0xE0080)
 
 def visible(text: str, *, one_line: bool = False) -> str:
     """`text` as it is safe to show: bidi controls, invisible format characters and printable
-    characters that draw nothing (`unseen`) removed, control characters spaces, lone surrogates U+FFFD, a pile of combining marks cut to
+    or unassigned characters that draw nothing (`unseen`) removed, control characters spaces, lone surrogates U+FFFD, a pile of combining marks cut to
     MARKS_MAX. Line breaks of any kind become "\\n" (and tabs stay), or with `one_line` each
     becomes a space."""
     if text.isascii():
@@ -122,9 +123,11 @@ def _visible_slowly(text: str, one_line: bool) -> str:
         category = unicodedata.category(ch)
         marks = marks + 1 if category in _MARKS else 0
         after_selector, selector = selector, _SELECTOR.match(ch) is not None
-        # A printable character that draws nothing (a filler, a blank Braille cell) goes; a
-        # format character is `_shown`'s, a variation selector is kept alone.
-        blank = n in hidden and not selector and ch.isprintable()
+        # A printable character that draws nothing (a filler, a blank Braille cell) goes, and
+        # so does an unassigned one Unicode reserves as ignorable (U+E0200: drawn as nothing,
+        # a run of them spells hidden words as selectors do); a format character is
+        # `_shown`'s, a variation selector is kept alone.
+        blank = n in hidden and not selector and (category == "Cn" or ch.isprintable())
         if marks <= MARKS_MAX and not (selector and after_selector) and not blank:
             out.append(_shown(ch, category, in_flag, one_line))
         in_flag = ch == _BLACK_FLAG or (in_flag and ord(ch) in _TAGS)
