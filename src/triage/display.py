@@ -24,8 +24,9 @@ marks on one character (Zalgo text piles up hundreds, drawn over the lines aroun
 variation selector in a row (one chooses a glyph; a run of them draws nothing and spells
 hidden bytes, one a selector: "emoji smuggling"). What
 mixed scripts and emoji need is kept: zero-width joiners and non-joiners, the left-to-right and
-right-to-left marks (which reorder nothing across a strong letter) and tag characters inside
-an emoji flag (England's, Scotland's). The operator's terminal is not such a place: it shows every such
+right-to-left marks (which reorder nothing across a strong letter) and the tag letters of a
+subdivision flag (England's, Scotland's), but no other tag character, after a flag or not. The
+operator's terminal is not such a place: it shows every such
 character escaped as `\\uXXXX` (`view.terminal_line`), so nothing is hidden from an operator.
 
 A link an alert names is a danger of its own: its name, which the alert chose, can read like
@@ -70,9 +71,11 @@ VARIATION_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 _SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]")
 #: The ASCII control characters other than "\n" and "\t" (CR, VT and FF among them).
 _ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-#: The black flag that starts an emoji tag sequence, and the range of its tag characters.
-_BLACK_FLAG = "\U0001f3f4"
-_TAGS = range(0xE0020, 0xE0080)
+#: A subdivision flag (England's, Scotland's): the black flag, the tag letters and digits of a
+#: region and subdivision (`gbeng`), and the cancel tag that ends them. Only its tags are kept:
+#: any other tag character draws nothing, and a run of them after a black flag, cancel tag or
+#: not, spells a hidden sentence behind one visible flag ("ASCII smuggling").
+_FLAG_SEQUENCE = re.compile("\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,7}\U000e007f")
 
 
 def visible(text: str, *, one_line: bool = False) -> str:
@@ -114,11 +117,11 @@ def _marks_piled(text: str) -> bool:
 def _visible_slowly(text: str, one_line: bool) -> str:
     """`visible`, a character at a time: what no check in C can show is already visible."""
     out: list[str] = []
-    in_flag = False
     marks = 0
     selector = False  # the character before was a variation selector
     text = text.replace("\r\n", "\n")
     hidden = unseen_at(text)
+    flags = _in_flags(text)
     for n, ch in enumerate(text):
         category = unicodedata.category(ch)
         marks = marks + 1 if category in _MARKS else 0
@@ -129,9 +132,15 @@ def _visible_slowly(text: str, one_line: bool) -> str:
         # `_shown`'s, a variation selector is kept alone.
         blank = n in hidden and not selector and (category == "Cn" or ch.isprintable())
         if marks <= MARKS_MAX and not (selector and after_selector) and not blank:
-            out.append(_shown(ch, category, in_flag, one_line))
-        in_flag = ch == _BLACK_FLAG or (in_flag and ord(ch) in _TAGS)
+            out.append(_shown(ch, category, n in flags, one_line))
     return "".join(out)
+
+
+def _in_flags(text: str) -> frozenset[int]:
+    """The positions in `text` of the characters of its subdivision flags (`_FLAG_SEQUENCE`)."""
+    if "\U0001f3f4" not in text:
+        return frozenset()
+    return frozenset(n for m in _FLAG_SEQUENCE.finditer(text) for n in range(*m.span()))
 
 
 def _shown(ch: str, category: str, in_flag: bool, one_line: bool) -> str:
@@ -145,7 +154,7 @@ def _shown(ch: str, category: str, in_flag: bool, one_line: bool) -> str:
         # words here, and two halves of a credential glued after it ran would be published.
         return " "
     if category == "Cf":
-        keep = ch in _KEPT_FORMAT or (in_flag and ord(ch) in _TAGS)
+        keep = ch in _KEPT_FORMAT or in_flag
         return ch if keep else ""
     return ch  # letters, marks, spaces (no-break, ideographic), private-use, unassigned
 
