@@ -309,3 +309,34 @@ async def test_no_surface_shows_words_spelled_in_tags_after_a_flag(
         text = json.dumps(shown, ensure_ascii=False)
         assert _tags_outside_flags(text) == [], ascii(text)[:500]
     assert _ENGLAND in json.dumps(message, ensure_ascii=False)
+
+
+#: "ignore previous" as bits, a zero-width non-joiner each 0 and a joiner each 1, with left-to-
+#: right and right-to-left marks and soft hyphens after: a run of characters that draw nothing.
+_JOINER_BITS = "".join(
+    "\u200c" if bit == "0" else "\u200d"
+    for bit in format(int.from_bytes(b"ignore previous", "big"), "b")
+)
+
+
+def test_visible_keeps_one_joiner_or_mark_in_a_row() -> None:
+    """`visible` keeps a joiner, non-joiner, direction mark or soft hyphen where a script or
+    an emoji needs it (one, between two characters) but not a run of them, which draws
+    nothing and spells hidden bits (zero-width steganography), even split by characters it
+    drops; a Persian word's non-joiner and an emoji's joiners stay."""
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    coder = "\N{WOMAN}\u200d\N{PERSONAL COMPUTER}"
+    for one_line in (False, True):
+        assert visible(f"{persian} {coder}", one_line=one_line) == f"{persian} {coder}"
+        hidden = f"x{_JOINER_BITS}\u200e\u200f\u00ad\u200by\u200c\u200b\u200dz"
+        assert visible(hidden, one_line=one_line) == f"x{_JOINER_BITS[0]}y\u200cz"
+
+
+async def test_slack_shows_no_run_of_joiners(hook: Hook) -> None:
+    """A title and description hiding bits in a run of joiners reach Slack with one at most
+    between two characters."""
+    async with open_slack(hook.url()) as sink:
+        await sink.apply(every.effect(f"ok x{_JOINER_BITS}y"))
+    [message] = hook.bodies()
+    text = json.dumps(message, ensure_ascii=False)
+    assert not re.search("[\u200c\u200d\u200e\u200f\u061c\u00ad]{2}", text), ascii(text)[:300]

@@ -24,7 +24,8 @@ marks on one character (Zalgo text piles up hundreds, drawn over the lines aroun
 variation selector in a row (one chooses a glyph; a run of them draws nothing and spells
 hidden bytes, one a selector: "emoji smuggling"). What
 mixed scripts and emoji need is kept: zero-width joiners and non-joiners, the left-to-right and
-right-to-left marks (which reorder nothing across a strong letter) and the tag letters of a
+right-to-left marks (which reorder nothing across a strong letter), one of these in a row (a
+run of them draws nothing and spells hidden bits), and the tag letters of a
 subdivision flag (England's, Scotland's), but no other tag character, after a flag or not. The
 operator's terminal is not such a place: it shows every such
 character escaped as `\\uXXXX` (`view.terminal_line`), so nothing is hidden from an operator.
@@ -122,6 +123,7 @@ def _visible_slowly(text: str, one_line: bool) -> str:
     text = text.replace("\r\n", "\n")
     hidden = unseen_at(text)
     flags = _in_flags(text)
+    shown = ""  # what the last character kept became
     for n, ch in enumerate(text):
         category = unicodedata.category(ch)
         marks = marks + 1 if category in _MARKS else 0
@@ -132,7 +134,12 @@ def _visible_slowly(text: str, one_line: bool) -> str:
         # `_shown`'s, a variation selector is kept alone.
         blank = n in hidden and not selector and (category == "Cn" or ch.isprintable())
         if marks <= MARKS_MAX and not (selector and after_selector) and not blank:
-            out.append(_shown(ch, category, n in flags, one_line))
+            kept = _shown(ch, category, n in flags, one_line)
+            # One joiner or mark in a row is what a script or an emoji needs; a run of them
+            # (even split by characters dropped here) draws nothing and spells hidden bits.
+            if kept and not (kept in _KEPT_FORMAT and shown in _KEPT_FORMAT):
+                out.append(kept)
+                shown = kept
     return "".join(out)
 
 
