@@ -252,40 +252,48 @@ async def _bare(config: dict[str, Any]) -> dict[str, Any]:
         await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
         print("ready", flush=True)
         sys.stdin.readline()
-        done = 0
-        calls = {"receive": 0, "delete": 0}
-        deadline = time.monotonic() + float(config["timeout_s"])
+        return await drain(
+            sqs, url, count, int(config["loops"]), time.monotonic() + float(config["timeout_s"])
+        )
 
-        async def loop() -> None:
-            nonlocal done
-            while done < count and time.monotonic() < deadline:
-                response = await sqs.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=10,
-                    WaitTimeSeconds=1,
-                    VisibilityTimeout=60,
-                    MessageSystemAttributeNames=[
-                        "ApproximateReceiveCount",
-                        "SentTimestamp",
-                        "AWSTraceHeader",
-                    ],
-                    MessageAttributeNames=["All"],
-                )
-                calls["receive"] += 1
-                messages = response.get("Messages", [])
-                if not messages:
-                    continue
-                entries = [
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(messages)
-                ]
-                await sqs.delete_message_batch(QueueUrl=url, Entries=entries)
-                calls["delete"] += 1
-                done += len(messages)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(loop() for _ in range(int(config["loops"]))))
-        window = time.perf_counter() - started
+async def drain(sqs: Any, url: str, count: int, loops: int, deadline: float) -> dict[str, Any]:
+    """The bare loop itself on an open client: `loops` tasks receive 10 (with the daemon's
+    attribute names) and delete each batch with one DeleteMessageBatch, until `count` are gone
+    or `deadline` (time.monotonic()) passes. (bench/framework.py runs it beside the
+    Supervisor.)"""
+    done = 0
+    calls = {"receive": 0, "delete": 0}
+
+    async def loop() -> None:
+        nonlocal done
+        while done < count and time.monotonic() < deadline:
+            response = await sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                VisibilityTimeout=60,
+                MessageSystemAttributeNames=[
+                    "ApproximateReceiveCount",
+                    "SentTimestamp",
+                    "AWSTraceHeader",
+                ],
+                MessageAttributeNames=["All"],
+            )
+            calls["receive"] += 1
+            messages = response.get("Messages", [])
+            if not messages:
+                continue
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ]
+            await sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+            calls["delete"] += 1
+            done += len(messages)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(loops)))
+    window = time.perf_counter() - started
     return {"window_s": window, "done": done, **calls}
 
 
