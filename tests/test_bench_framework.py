@@ -35,9 +35,10 @@ def test_a_tiny_run_reports_both_figures_side_by_side() -> None:
         for run in runs[name]:
             assert run["done"] >= 200
             assert run["us_per_message"] > 0
-            # The stub always has ten to give, and a storm's deletes leave in full batches
-            # (the Supervisor's last ones, at its stop after the count, may be fewer).
-            assert run["receives"] >= 20 and run["per_receive"] == 10.0
+            # The stub always has ten to give, and a storm's receives and deletes go in full
+            # batches (the Supervisor may ask fewer when its slots fall short, and its last
+            # deletes, at its stop after the count, may be fewer).
+            assert run["receives"] >= 20 and run["per_receive"] >= 9.0
             assert run["deletes"] >= 20 and run["per_delete"] >= 9.0
     rows = {line.split("|")[1].strip(): line for line in table if line.startswith("|")}
     assert {"bare aiobotocore loop", "Supervisor + no-op", "ratio"} <= set(rows)
