@@ -699,7 +699,11 @@ def _say(text: str) -> None:
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C
+    """SIGTERM cleans up like Ctrl-C, once: the signals after it are ignored, since a
+    KeyboardInterrupt raised inside the cleanup (a supervisor repeating its SIGTERM) would stop
+    it halfway, leaving daemons that live in sessions of their own running."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
