@@ -32,7 +32,7 @@ async def test_a_token_in_a_query_string_opens_nothing_and_is_not_logged(
     async with serving(store) as server:
         with structlog.testing.capture_logs() as logs:
             answer = await asyncio.to_thread(_raw, server.port, request)
-    assert answer.split(b" ")[1] in (b"400", b"401", b"200"), answer[:60]
+    assert answer.split(b" ")[1] in (b"400", b"401", b"200", b"505"), answer[:60]
     assert b"triage status" not in answer and b'"incidents"' not in answer
     logged = repr(logs)
     assert TOKEN[:12] not in logged and TOKEN[-12:] not in logged, logged

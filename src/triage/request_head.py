@@ -1,6 +1,7 @@
 """What both HTTP ports (the webhook gateway's and the operators') require of a request head, in
-one place, so that one client is never taken by one port and refused by the other: its `Host`
-(RFC 9112 3.2), its method (RFC 9110 9.1), its `Authorization` header's scheme and Bearer
+one place, so that one client is never taken by one port and refused by the other: its request
+line (RFC 9112 3, `request_line_fault`), its `Host` (RFC 9112 3.2), its method (RFC 9110 9.1),
+its `Authorization` header's scheme and Bearer
 credential (RFC 6750 2.1), and which `X-Forwarded-For` entry names its sender behind trusted
 proxies.
 
@@ -101,3 +102,78 @@ def forwarded_for(values: Sequence[str], trusted_proxy_hops: int) -> str | None:
     if len(entries) < trusted_proxy_hops or not entries[-trusted_proxy_hops]:
         return None
     return entries[-trusted_proxy_hops][:_MAX_FORWARDED_ENTRY]
+
+
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HTTP_VERSION = re.compile(rb"HTTP/[0-9]\.[0-9]")
+#: What a request target may hold (RFC 9112 3.2): visible ASCII.
+_TARGET_BYTES = re.compile(rb"[\x21-\x7e]+")
+_ORIGIN_FORM = re.compile(rb"/[\x21-\x7e]*")
+#: An absolute-form target (RFC 9112 3.2.2, which a server MUST accept: a client that takes the
+#: port for a proxy sends it): http(s), an authority, then an origin-form target, or none.
+_ABSOLUTE_FORM = re.compile(
+    rb"(?i:https?)://([\x21\x22\x24-\x2e\x30-\x3e\x40-\x7e]+)((?:[/?][\x21-\x7e]*)?)"
+)
+#: The path of a request for the server as a whole (`OPTIONS *`), never a route's.
+SERVER_WIDE = "*"
+#: The HTTP versions both ports speak.
+VERSIONS = (b"HTTP/1.0", b"HTTP/1.1")
+
+#: What is wrong with a request line, by the reason its refusal is logged and counted with,
+#: and its status.
+LINE_FAULTS = {
+    "bad_request_line": 400,
+    "not_implemented": 501,
+    "version_not_supported": 505,
+    "fragment": 400,
+    "bad_target": 400,
+}
+
+
+def request_line_fault(line: bytes, implemented: Collection[str]) -> str | None:
+    """Why a port that takes `implemented` methods refuses this request line (without its CRLF),
+    as a key of LINE_FAULTS, or None. In order: not `method SP target SP version` with one
+    space each, a token, visible ASCII and `HTTP/d.d` (RFC 9112 3: 400; a server SHOULD NOT
+    take a line it would have to correct, such as two spaces); a method the port does not
+    implement (501, `not_implemented`; a CONNECT too: neither port tunnels); another version
+    than 1.0 and 1.1 (505); a target holding a `#fragment`, which no form of it has (400: a
+    sender's URL handling gone wrong), or none of the forms the method may use (400: `*` with
+    another method than OPTIONS, an absolute-form one not naming a host, …)."""
+    parts = line.split(b" ")
+    if len(parts) != 3:
+        return "bad_request_line"
+    method, target, version = parts
+    if not (
+        _TOKEN.fullmatch(method)
+        and _TARGET_BYTES.fullmatch(target)
+        and _HTTP_VERSION.fullmatch(version)
+    ):
+        return "bad_request_line"
+    name = method.decode("ascii")
+    if not_implemented(name, implemented) or (name == "CONNECT" and name not in implemented):
+        return "not_implemented"
+    if version not in VERSIONS:
+        return "version_not_supported"
+    if b"#" in target:
+        return "fragment"
+    if read_target(target, name) is None:
+        return "bad_target"
+    return None
+
+
+def read_target(written: bytes, method: str = "GET") -> tuple[str, str | None] | None:
+    """A request target as origin-form (`/path?query`), and the authority an absolute-form one
+    names (None for an origin-form one); `*` for `OPTIONS *` (RFC 9112 3.2.4, the server as a
+    whole); None for any other target, or an absolute one whose authority is no host (user
+    info, an empty host: RFC 9110 4.2.1 has it refused)."""
+    if _ORIGIN_FORM.fullmatch(written) and b"#" not in written:
+        return written.decode("ascii"), None
+    if written == b"*" and method == "OPTIONS":
+        return SERVER_WIDE, None
+    absolute = _ABSOLUTE_FORM.fullmatch(written)
+    if absolute is None or b"#" in written:
+        return None
+    authority, rest = absolute[1].decode("ascii"), absolute[2].decode("ascii")
+    if authority.startswith(":") or host_fault([authority], http_11=True) is not None:
+        return None
+    return (rest if rest.startswith("/") else "/" + rest), authority

@@ -19,11 +19,18 @@ import time
 from collections.abc import Callable
 
 import structlog
-from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, InvalidURLError, LineTooLong
+from aiohttp.http_exceptions import (
+    BadHttpMethod,
+    BadStatusLine,
+    HttpProcessingError,
+    InvalidURLError,
+    LineTooLong,
+)
 
 from triage.linebudget import LineBudget
 from triage.normalize.common import cut
 from triage.redact import redact
+from triage.request_head import LINE_FAULTS, request_line_fault
 
 log = structlog.get_logger(__name__)
 
@@ -91,27 +98,56 @@ NOT_IMPLEMENTED = (
     "not implemented: a method the gateway does not take (methods are case-sensitive: "
     f"{', '.join(SERVER_METHODS)})"
 )
-#: A method as RFC 9110 9.1 spells one: a token.
-_METHOD = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 #: The request line llhttp quotes after its reason, as Python writes bytes.
 _QUOTED_LINE = re.compile(r"""\n\n  (b'(?:[^'\\\n]|\\.)*'|b"(?:[^"\\\n]|\\.)*")""")
 
 
-def unknown_method(error: BaseException | None) -> bool:
-    """Whether the parser refused a request for a method that is a token it does not know:
-    llhttp takes only the methods it lists, in upper case, and refuses any other (`get`,
-    `BREW`) as a parse error. Such a request is 501, not 400; a request line whose method is
-    no token (binary bytes, TLS on the plain port) stays a bad request."""
-    if not isinstance(error, BadHttpMethod):
-        return False
+class RequestLineRefused(HttpProcessingError):
+    """Raised for a request line `request_head.request_line_fault` refuses (whichever parser
+    read it): `code` is its status, `message` what was wrong."""
+
+
+#: What each of `request_head.LINE_FAULTS` is said to be, in the answer and the log (no colon:
+#: `what_was_wrong` cuts there).
+LINE_FAULT_TEXT = {
+    "bad_request_line": "a request line that is not method, target and version one space apart",
+    "not_implemented": "a method the gateway does not take",
+    "version_not_supported": "HTTP version not supported (send HTTP/1.1)",
+    "fragment": "a request target holds no #fragment",
+    "bad_target": "invalid request target",
+}
+
+
+def refuse_line(fault: str) -> RequestLineRefused:
+    """The error for a request line refused for `fault` (a key of LINE_FAULTS)."""
+    return RequestLineRefused(code=LINE_FAULTS[fault], message=LINE_FAULT_TEXT[fault])
+
+
+def line_fault(error: BaseException | None) -> str | None:
+    """What is wrong with the request line of a request the parser refused, as
+    `request_head.request_line_fault` says (so that both parsers, and the operators' port,
+    answer one line alike), or None when the error is not the line's. llhttp quotes the line
+    it refused after its reason; it takes only the methods it lists, in upper case, and refuses
+    any other (`get`, `BREW`) as a parse error, which is 501, not 400."""
+    if isinstance(error, RequestLineRefused):
+        return next((key for key, text in LINE_FAULT_TEXT.items() if text == error.message), None)
+    if not isinstance(error, BadHttpMethod | BadStatusLine | InvalidURLError):
+        return None
     quoted = _QUOTED_LINE.search(error.message or "")
     if quoted is None:
-        return False
+        return None
     try:
         line = ast.literal_eval(quoted[1])
     except (ValueError, SyntaxError):
-        return False
-    return isinstance(line, bytes) and _METHOD.fullmatch(line.split(b" ", 1)[0]) is not None
+        return None
+    if not isinstance(line, bytes):
+        return None
+    return request_line_fault(line, SERVER_METHODS)
+
+
+def unknown_method(error: BaseException | None) -> bool:
+    """Whether the parser refused a request for a method the gateway does not take (501)."""
+    return line_fault(error) == "not_implemented"
 
 
 def refused_status(status: int, error: BaseException | None) -> int:
@@ -119,8 +155,9 @@ def refused_status(status: int, error: BaseException | None) -> int:
     error) because of `error`."""
     if status != 400:
         return status
-    if unknown_method(error):
-        return 501
+    fault = line_fault(error)
+    if fault is not None:
+        return LINE_FAULTS[fault]
     met = bound_met(error)
     return status if met is None else met[0]
 
@@ -132,8 +169,9 @@ def what_was_wrong(error: HttpProcessingError) -> str:
     met = bound_met(error)
     if met is not None:
         return met[1]
-    if unknown_method(error):
-        return "a method the gateway does not take"
+    fault = line_fault(error)
+    if fault is not None:
+        return LINE_FAULT_TEXT[fault]
     first_line = (error.message or type(error).__name__).splitlines()[0]
     first_line = _NAMED_HEADER.sub(r"\1", first_line)
     reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
@@ -150,6 +188,8 @@ def answer_error(status: int, error: BaseException | None) -> str:
     """The `error` of the gateway's answer to a request aiohttp refused with `status`."""
     if status == 501 and unknown_method(error):
         return NOT_IMPLEMENTED
+    if status == 505:
+        return LINE_FAULT_TEXT["version_not_supported"]
     if status == 500 or not isinstance(error, HttpProcessingError):
         return "internal error" if status >= 500 else "bad request"
     if status < 500:

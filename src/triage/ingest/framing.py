@@ -18,12 +18,14 @@ from typing import Any
 
 from aiohttp import HttpVersion10, HttpVersion11
 from aiohttp.http_exceptions import HttpProcessingError, TransferEncodingError
-from aiohttp.http_parser import RawRequestMessage
+from aiohttp.http_parser import HttpRequestParserPy, RawRequestMessage
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import _ErrInfo
 from yarl import URL
 
+from triage.ingest.bad_http import SERVER_METHODS, refuse_line
 from triage.ingest.chunks import ChunkSizes
+from triage.request_head import request_line_fault
 
 #: A request as the parser hands it on: its head (or the error in its place) and its body.
 Parsed = tuple[RawRequestMessage | _ErrInfo, StreamReader]
@@ -31,6 +33,10 @@ Parsed = tuple[RawRequestMessage | _ErrInfo, StreamReader]
 #: Where a request head ends: no request reaches the gateway's parser with a bare LF (it
 #: refuses one), so every head that completes ends here.
 _HEAD_END = b"\r\n\r\n"
+
+#: Bytes of the request head being received kept to find its request line in once it is
+#: whole: the most a head may take (server.py's MAX_HEAD_BYTES; the gateway refuses a longer one).
+_HEAD_KEPT = 64 * 1024 + len(_HEAD_END)
 
 #: Cuts made in one read, at most: far more requests than any sender pipelines in one packet.
 #: Past them the rest of the read is fed whole, as aiohttp feeds it.
@@ -61,7 +67,15 @@ class HeadByHead:
     declined is dropped as aiohttp drops it)."""
 
     def __init__(self, parser: Any) -> None:
+        if type(parser) is HttpRequestParserPy:
+            # aiohttp's own parser (AIOHTTP_NO_EXTENSIONS=1) reads a request line its way
+            # (`get` as GET): it reads the gateway's. No other attribute differs.
+            parser.__class__ = LineCheckedParser
         self._parser = parser
+        #: The bytes fed since the last head ended (at most _HEAD_KEPT of them).
+        self._since_head = bytearray()
+        #: A request line was refused after the parser took it: nothing more is read.
+        self.line_refused = False
         #: The last bytes fed, for a head end that straddles two reads.
         self._last = b""
         #: A request that closes the connection came whole: nothing more is read.
@@ -78,7 +92,7 @@ class HeadByHead:
     def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
         """aiohttp's `HttpRequestParser.feed_data`: the requests parsed, whether the
         connection now speaks another protocol, and the bytes that are that protocol's."""
-        if self.closed:
+        if self.closed or self.line_refused:
             return (), False, b""
         messages: list[Parsed] = []
         start = 0
@@ -95,6 +109,8 @@ class HeadByHead:
                     self._follow_chunked(parsed, uncut=len(ends) > MAX_CUTS and end == ends[-1])
             except HttpProcessingError as exc:
                 return self._failed_after(messages, exc), False, b""
+            if self._line_refused(segment, parsed):
+                return [*messages, *parsed], False, b""
             messages.extend(parsed)
             if upgraded:  # what follows is the new protocol's, kept aside by aiohttp
                 return messages, True, tail + data[end:]
@@ -103,6 +119,30 @@ class HeadByHead:
             start = end
         self._last = (self._last + data)[-(len(_HEAD_END) - 1) :]
         return messages, False, b""
+
+    def _line_refused(self, segment: bytes, parsed: list[Parsed]) -> bool:
+        """Whether the request whose head `segment` ended has a request line the gateway
+        refuses though the parser took it (llhttp takes `GET  /` with two spaces, or a line
+        without a version as HTTP/0.9): it is put in its place as the error, and nothing more
+        is read. A `#fragment` is left to the gateway's own answer."""
+        kept = self._since_head
+        kept += segment
+        del kept[:-_HEAD_KEPT]
+        if not parsed:
+            return False
+        message = parsed[-1][0]
+        checked = isinstance(self._parser, LineCheckedParser)
+        line = None if checked or isinstance(message, _ErrInfo) else request_line(kept, message)
+        self._since_head = bytearray()
+        if line is None:
+            return False
+        fault = request_line_fault(line, SERVER_METHODS)
+        if fault is None or fault == "fragment":
+            return False
+        error = refuse_line(fault)
+        parsed[-1] = (_ErrInfo(error.code, error, error.message), EMPTY_PAYLOAD)
+        self.line_refused = True
+        return True
 
     def _check_chunk_sizes(self, data: bytes) -> None:
         """Check the chunk sizes in `data`, the chunked body followed still being received
@@ -149,6 +189,35 @@ class HeadByHead:
             self.closed = True
             return whole
         return [*whole, (_ErrInfo(status=400, exc=exc, message=exc.message), EMPTY_PAYLOAD)]
+
+
+class LineCheckedParser(HttpRequestParserPy):
+    """aiohttp's pure-Python request parser, refusing a request line as the gateway does
+    before reading it its own way (it takes `get` for GET, and refuses `BREW *` for its
+    target rather than its method)."""
+
+    def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
+        fault = request_line_fault(lines[0], SERVER_METHODS) if lines else None
+        if fault is not None and fault != "fragment":
+            raise refuse_line(fault)
+        return super().parse_message(lines)
+
+
+def request_line(head: bytes | bytearray, message: RawRequestMessage) -> bytes | None:
+    """The request line of `message`, whose head the bytes `head` end with, or None when they
+    do not hold it all. Each of its header lines is one line (neither parser takes a folded
+    one), so the request line is the one before the last `len(raw_headers)`."""
+    if not head.endswith(_HEAD_END):
+        return None
+    count = len(message.raw_headers)
+    lines = bytes(head[: -len(_HEAD_END)]).rsplit(b"\r\n", count + 1)
+    if len(lines) < count + 1 or (len(lines) == count + 1 and len(head) >= _HEAD_KEPT):
+        return None  # (what was kept may begin inside the line)
+    # The bytes before it may end with a body's, without a line end: the line begins at the
+    # method (no target or version the parser takes holds it and a space).
+    line = lines[-(count + 1)]
+    start = line.rfind(message.method.encode("latin-1") + b" ")
+    return None if start < 0 else line[start:]
 
 
 def _head_ends(before: bytes, data: bytes) -> list[int]:

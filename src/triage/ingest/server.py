@@ -516,7 +516,8 @@ class _Connection(RequestHandler):
         """Check the requests parsed from `first` on: the first whose framing is faulty is
         refused and nothing after it is parsed, and one asking for an Upgrade the gateway
         declines closes its connection."""
-        if refuse_faulty_framing(self._messages, first):
+        refused_line = cast("HeadByHead", self._parser).line_refused
+        if refuse_faulty_framing(self._messages, first) or refused_line:
             # What still arrives is not parsed; the connection closes once this is answered
             # (not `close()`: the requests before it are answered first, this one too).
             self._framing_faulty = True

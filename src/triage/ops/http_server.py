@@ -45,7 +45,14 @@ from triage.errors import ConfigError
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 from triage.redact import Redactor
-from triage.request_head import host_fault, not_implemented
+from triage.request_head import (
+    LINE_FAULTS,
+    SERVER_WIDE,
+    host_fault,
+    not_implemented,
+    read_target,
+    request_line_fault,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -127,8 +134,6 @@ class Response:
 LOCKED_DOWN = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 Handler = Callable[[Request], Awaitable[Response]]
-#: The path of a request for the server as a whole (`OPTIONS *`), never a route's.
-SERVER_WIDE = "*"
 DEFAULT_LIMITS = Limits()
 
 
@@ -157,13 +162,9 @@ class _Refuse(Exception):
 
 
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
-_TARGET = re.compile(rb"/[\x21-\x7e]*")
-#: An absolute-form target (RFC 9112 3.2.2, which a server MUST accept: a client that takes the
-#: port for a proxy sends it): http(s), an authority, then an origin-form target, or none.
-_ABSOLUTE = re.compile(
-    rb"(?i:https?)://([\x21\x22\x24-\x2e\x30-\x3e\x40-\x7e]+)((?:[/?][\x21-\x7e]*)?)"
-)
-_VERSION = re.compile(rb"HTTP/1\.[01]")
+#: Empty lines read and dropped before a request line, at most (RFC 9112 2.2: a server SHOULD
+#: ignore at least one, as the gateway's parser does).
+_EMPTY_LINES = 8
 #: A request line's query string, cut from what a refusal logs: a client may put a
 #: credential there (`?token=`), and logs never carry one.
 _QUERY = re.compile(rb"\?[^ ]*")
@@ -274,7 +275,7 @@ class HttpServer:
         """Read, route and answer one request; True when it was refused before it was read
         to its end (the rest is still coming)."""
         try:
-            head, waits = await _read_head(reader, self.limits, peer)
+            head, waits = await _read_head(reader, self.limits, peer, self._methods())
             length = _body_length(head.headers, self.limits)
             if length and self._refused_from_head(head):
                 # Answered from its head: the body it would send is dropped by the linger.
@@ -358,23 +359,36 @@ class HttpServer:
 
 
 async def _read_head(
-    reader: asyncio.StreamReader, limits: Limits, peer: str
+    reader: asyncio.StreamReader, limits: Limits, peer: str, methods: set[str]
 ) -> tuple[Request, bool]:
     """Read one request's head within `limits`, as a Request without its body, and whether
     its client waits for `100 Continue` before sending that body; raises `_Refuse` naming
-    what was wrong with it."""
-    line = await _read_line(reader, _Refuse("uri_too_long", 414), first=True)
-    parts = line.split(b" ")
-    read = _target(parts[1], parts[0]) if len(parts) == 3 else None
-    if read is None or not (_TOKEN.fullmatch(parts[0]) and _VERSION.fullmatch(parts[2])):
-        raise _Refuse(
-            "bad_request", 400, client_excerpt(_QUERY.sub(b"?...", line).decode("latin-1"))
+    what was wrong with it. Its request line is judged as the gateway judges one
+    (`request_head.request_line_fault`, given the `methods` the server takes)."""
+    too_long = _Refuse("uri_too_long", 414)
+    line = await _read_line(reader, too_long, first=True)
+    for _ in range(_EMPTY_LINES):
+        if line:
+            break
+        line = await _read_line(reader, too_long)
+    fault = request_line_fault(line, methods)
+    if fault is not None:
+        excerpt = (
+            line.split(b" ", 1)[0] if fault == "not_implemented" else _QUERY.sub(b"?...", line)
         )
-    method = parts[0].decode("ascii")
+        raise _Refuse(
+            "bad_request" if fault == "bad_request_line" else fault,
+            LINE_FAULTS[fault],
+            client_excerpt(excerpt.decode("latin-1")),
+        )
+    method_bytes, written, version = line.split(b" ")
+    method = method_bytes.decode("ascii")
+    read = read_target(written, method)
+    assert read is not None  # (request_line_fault read it)
     target, authority = read
     path, _, query = target.partition("?")
     headers = await _read_headers(reader, limits)
-    http_11 = parts[2] == b"HTTP/1.1"
+    http_11 = version == b"HTTP/1.1"
     hosts = [value for name, value in headers if name == "host"]
     fault = host_fault(hosts, http_11=http_11)
     if fault is not None:
@@ -384,24 +398,6 @@ async def _read_head(
         headers = (("host", authority), *((k, v) for k, v in headers if k != "host"))
     waits = _waits_for_continue(headers, http_11=http_11)
     return Request(method, path, query, headers, b"", peer), waits
-
-
-def _target(written: bytes, method: bytes = b"GET") -> tuple[str, str | None] | None:
-    """A request target as origin-form (`/path?query`), and the authority an absolute-form one
-    names (None for an origin-form one); `*` for `OPTIONS *` (RFC 9112 3.2.4, the server as a
-    whole); None for any other target, or an absolute one whose authority is no host (user
-    info, an empty host: RFC 9110 4.2.1 has it refused)."""
-    if _TARGET.fullmatch(written):
-        return written.decode("ascii"), None
-    if written == b"*" and method == b"OPTIONS":
-        return SERVER_WIDE, None
-    absolute = _ABSOLUTE.fullmatch(written)
-    if absolute is None:
-        return None
-    authority, rest = absolute[1].decode("ascii"), absolute[2].decode("ascii")
-    if authority.startswith(":") or host_fault([authority], http_11=True) is not None:
-        return None
-    return (rest if rest.startswith("/") else "/" + rest), authority
 
 
 def _waits_for_continue(headers: tuple[tuple[str, str], ...], *, http_11: bool) -> bool:

@@ -1,0 +1,117 @@
+"""Round 17 of the two HTTP ports (helper 572): one request line, one answer, on the webhook
+gateway and on the operators' port, under both of aiohttp's parsers (llhttp, and the pure-Python
+one that AIOHTTP_NO_EXTENSIONS=1 selects). `request_head.request_line_fault` is the rule: a
+line not `method SP target SP version` is 400 (RFC 9112 3: `GET  /` with two spaces is not
+corrected), a method the port does not implement is 501 (RFC 9110 9.1: methods are
+case-sensitive, so `get` and `options` are none of GET and OPTIONS), another version than 1.0
+and 1.1 is 505, a target none of the method's forms is 400 (`*` is OPTIONS' only). Over raw
+sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp.web_protocol
+import pytest
+from aiohttp.http_parser import HttpRequestParserC, HttpRequestParserPy
+
+from daemon_harness import Queues
+from ingest_harness import ingest_settings, running
+from test_ingest_framing import statuses
+from test_ingest_hostile import read_answer
+from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
+from triage.incidents.sqlite import SQLiteStore
+from triage.request_head import LINE_FAULTS, request_line_fault
+
+HOST = b"\r\nHost: x\r\n\r\n"
+
+#: A request line (its head ends with HOST) and the status both ports answer it with.
+LINES = [
+    (b"GET /healthz HTTP/1.1", 200),
+    (b"GET  /healthz HTTP/1.1", 400),
+    (b"GET /healthz  HTTP/1.1", 400),
+    (b"get /healthz HTTP/1.1", 501),
+    (b"Get /healthz HTTP/1.1", 501),
+    (b"options * HTTP/1.1", 501),
+    (b"BREW * HTTP/1.1", 501),
+    (b"B" * 100 + b" /healthz HTTP/1.1", 501),
+    (b"CONNECT example.com:443 HTTP/1.1", 501),
+    (b"OPTIONS * HTTP/1.1", 200),
+    (b"GET * HTTP/1.1", 400),
+    (b"GET /healthz HTTP/2.0", 505),
+    (b"GET /healthz HTTP/1.2", 505),
+    (b"GET /healthz", 400),
+    (b"GET /healthz http/1.1", 400),
+    (b"GET ftp://x/healthz HTTP/1.1", 400),
+    (b"GET http://user@x/healthz HTTP/1.1", 400),
+    (b"GET http://x/healthz HTTP/1.1", 200),
+    (b"GET /h\xc3\xa9 HTTP/1.1", 400),
+    (b"\r\nGET /healthz HTTP/1.1", 200),  # RFC 9112 2.2: an empty line before it is dropped
+]
+
+
+@pytest.fixture(params=["llhttp", "python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The gateway's connections parse with llhttp, or with aiohttp's pure-Python parser (what
+    AIOHTTP_NO_EXTENSIONS=1 selects: the class aiohttp.web_protocol makes)."""
+    chosen = HttpRequestParserC if request.param == "llhttp" else HttpRequestParserPy
+    monkeypatch.setattr(aiohttp.web_protocol, "HttpRequestParser", chosen)
+    return str(request.param)
+
+
+async def _status(port: int, request: bytes) -> int | str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return (await read_answer(reader)).status
+    except (asyncio.IncompleteReadError, ConnectionResetError):
+        return "closed"
+    finally:
+        writer.close()
+
+
+async def test_both_ports_answer_each_request_line_alike(
+    parser: str,
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """Each request line of LINES gets its status from the gateway and from the operators'
+    port, whichever parser the gateway's aiohttp uses."""
+    got = {}
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        for line, _ in LINES:
+            request = line + HOST
+            got[line] = (
+                await _status(gateway.port, request),
+                await _status(operators.port, request),
+            )
+    wrong = {
+        line: answers
+        for (line, want), answers in zip(LINES, got.values(), strict=True)
+        if answers != (want, want)
+    }
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize(("line", "status"), LINES)
+def test_the_rule_gives_each_line_its_status(line: bytes, status: int) -> None:
+    """`request_line_fault` is what both ports answer by (a port taking GET, HEAD, POST and
+    OPTIONS; None is the request served)."""
+    fault = request_line_fault(line.lstrip(b"\r\n"), {"GET", "HEAD", "POST", "OPTIONS"})
+    assert (200 if fault is None else LINE_FAULTS[fault]) == status
+
+
+async def test_a_refused_line_s_body_is_never_read_as_a_request(
+    parser: str, queues: Queues
+) -> None:
+    """A request line refused after the parser took it (two spaces) is answered 400 and the
+    connection closed: the request its body holds is not answered."""
+    inner = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    request = b"POST  /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n"
+    request += b"Content-Length: %d\r\n\r\n" % len(inner) + inner
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        assert await statuses(gateway.port, request, 2) == ([400], True)
