@@ -119,3 +119,42 @@ async def test_a_refused_line_s_body_is_never_read_as_a_request(
     request += b"Content-Length: %d\r\n\r\n" % len(inner) + inner
     async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
         assert await statuses(gateway.port, request, 2) == ([400], True)
+
+
+#: A head (its request line and Host given) and what the operators' port answers, as the gateway
+#: answers it on a path taking POST: RFC 9112 6.3's faulty framings are 400; a well-framed
+#: chunked body, which the port does not read, 501.
+FRAMINGS = [
+    (b"Transfer-Encoding: gzip\r\n", 400),
+    (b"Transfer-Encoding: chunked, gzip\r\n", 400),
+    (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400),
+    (b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400),
+    (b"Transfer-Encoding:\r\n", 400),
+    (b"Transfer-Encoding: chunked\r\n", 501),
+    (b"Transfer-Encoding: gzip, chunked\r\n", 501),
+]
+
+
+@pytest.mark.parametrize(("headers", "status"), FRAMINGS)
+async def test_the_operators_port_refuses_a_faulty_framing_as_the_gateway_does(
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    headers: bytes,
+    status: int,
+) -> None:
+    """A Transfer-Encoding that leaves the body's length unknown is 400 on the operators'
+    port, as on the gateway (it was 501, as a coding the port does not read is)."""
+    request = b"POST /api/v1/silences HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n0\r\n\r\n"
+    async with serving(store) as operators:
+        assert await _status(operators.port, request) == status
+
+
+async def test_the_operators_port_refuses_chunked_in_http_1_0_and_takes_long_header_names(
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """Transfer-Encoding in an HTTP/1.0 request is 400 (RFC 9112 6.1), and a header name longer
+    than 32 letters is a header, as on the gateway (it was 400)."""
+    chunked_10 = b"POST /api/v1/silences HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    long_name = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-" + b"n" * 60 + b": 1\r\n\r\n"
+    async with serving(store) as operators:
+        assert await _status(operators.port, chunked_10) == 400
+        assert await _status(operators.port, long_name) == 200

@@ -13,12 +13,16 @@ the process's file descriptors or filling its logs:
   flooded, from elsewhere or from loopback;
 - a bounded request line (414), header block (431) and body (413); anything malformed is a 400,
   never a traceback, as is a `Host` RFC 9112 3.2 refuses (`triage.request_head`: none in an
-  HTTP/1.1 request, two, or one naming no host); a handler that raises is a 500; an
-  absolute-form target (`http://host/path`) is served as its path, its host the request's;
-  `OPTIONS *` is answered 200 naming the methods the routes take; a method neither HTTP
-  defines nor a route takes is 501 (`get` included: methods are case-sensitive), as on the
-  gateway (`request_head.not_implemented`); one HTTP defines, 405 naming the path's. A line ended by a bare LF,
-  and two Content-Length headers, are 400, as the gateway's parser answers them;
+  HTTP/1.1 request, two, or one naming no host); a handler that raises is a 500; the request
+  line is judged as the gateway judges it (`request_head.request_line_fault`: 400 for one not
+  `method SP target SP version`, 501 for a method neither HTTP defines nor a route takes,
+  `get` included, since methods are case-sensitive, and CONNECT, 505 for another version than
+  HTTP/1.0 and 1.1), empty lines before it dropped; an absolute-form target
+  (`http://host/path`) is served as its path, its host the request's; `OPTIONS *` is answered
+  200 naming the methods the routes take; a method HTTP defines that the path does not take is
+  405 naming the path's. A line ended by a bare LF, two Content-Length headers, and a
+  Transfer-Encoding that leaves the body's length unknown are 400, as the gateway's parser
+  answers them; a chunked body is 501 (this port reads none);
 - a request its handler refuses from the head alone (`HeadGuarded`: no token, another site's
   browser) is answered without `100 Continue` and without its body being read;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
@@ -161,7 +165,9 @@ class _Refuse(Exception):
         self.reason, self.status, self.excerpt = reason, status, excerpt
 
 
-_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
+#: A header name: a token of any length (the line limit bounds it), as the gateway's parser reads
+#: one.
+_FIELD_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 #: Empty lines read and dropped before a request line, at most (RFC 9112 2.2: a server SHOULD
 #: ignore at least one, as the gateway's parser does).
 _EMPTY_LINES = 8
@@ -396,8 +402,23 @@ async def _read_head(
     if authority is not None:
         # RFC 9112 3.2.2: the target's host is the request's; the Host header is ignored.
         headers = (("host", authority), *((k, v) for k, v in headers if k != "host"))
+    if _framing_faulty(headers, http_11=http_11):
+        raise _Refuse("bad_framing", 400)
     waits = _waits_for_continue(headers, http_11=http_11)
     return Request(method, path, query, headers, b"", peer), waits
+
+
+def _framing_faulty(headers: tuple[tuple[str, str], ...], *, http_11: bool) -> bool:
+    """Whether a request's Transfer-Encoding leaves its body's length unknown, which RFC 9112
+    6.3 has a server answer 400 (the gateway's parser does): chunked not its last coding, or
+    more than once, or none named; beside a Content-Length; in an HTTP/1.0 request (6.1). A
+    well-framed chunked body is 501 (`_body_length`): this port reads none."""
+    values = [value for name, value in headers if name == "transfer-encoding"]
+    if not values:
+        return False
+    codings = [c.strip(" \t").lower() for value in values for c in value.split(",")]
+    lengths = any(name == "content-length" for name, _ in headers)
+    return not http_11 or lengths or codings[-1:] != ["chunked"] or codings.count("chunked") > 1
 
 
 def _waits_for_continue(headers: tuple[tuple[str, str], ...], *, http_11: bool) -> bool:
@@ -430,7 +451,7 @@ async def _read_headers(
             raise too_large
         name, colon, value = line.partition(b":")
         value = value.strip(b" \t")
-        if not colon or not _TOKEN.fullmatch(name) or not _FIELD_VALUE.fullmatch(value):
+        if not colon or not _FIELD_NAME.fullmatch(name) or not _FIELD_VALUE.fullmatch(value):
             raise _Refuse("bad_header", 400)
         headers.append((name.decode("ascii").lower(), value.decode("latin-1")))
     return tuple(headers)
