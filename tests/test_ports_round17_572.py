@@ -36,6 +36,9 @@ LINES = [
     (b"BREW * HTTP/1.1", 501),
     (b"B" * 100 + b" /healthz HTTP/1.1", 501),
     (b"CONNECT example.com:443 HTTP/1.1", 501),
+    (b"M-SEARCH * HTTP/1.1", 501),  # methods llhttp knows, with a target it refuses
+    (b"PROPFIND * HTTP/1.1", 501),
+    (b"PRI * HTTP/2.0", 501),  # HTTP/2's preface, sent to an HTTP/1 port
     (b"OPTIONS * HTTP/1.1", 200),
     (b"GET * HTTP/1.1", 400),
     (b"GET /healthz HTTP/2.0", 505),

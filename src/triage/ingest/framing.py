@@ -23,7 +23,7 @@ from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import _ErrInfo
 from yarl import URL
 
-from triage.ingest.bad_http import SERVER_METHODS, refuse_line
+from triage.ingest.bad_http import SERVER_METHODS, RequestLineRefused, refuse_line
 from triage.ingest.chunks import ChunkSizes
 from triage.request_head import request_line_fault
 
@@ -76,6 +76,8 @@ class HeadByHead:
         self._since_head = bytearray()
         #: A request line was refused after the parser took it: nothing more is read.
         self.line_refused = False
+        #: Whether `_since_head` begins where the head being received does (no body between).
+        self._head_kept_whole = True
         #: The last bytes fed, for a head end that straddles two reads.
         self._last = b""
         #: A request that closes the connection came whole: nothing more is read.
@@ -108,7 +110,7 @@ class HeadByHead:
                     # surely the end of what was fed.
                     self._follow_chunked(parsed, uncut=len(ends) > MAX_CUTS and end == ends[-1])
             except HttpProcessingError as exc:
-                return self._failed_after(messages, exc), False, b""
+                return self._failed_after(messages, self._line_error(segment, exc)), False, b""
             if self._line_refused(segment, parsed):
                 return [*messages, *parsed], False, b""
             messages.extend(parsed)
@@ -130,7 +132,8 @@ class HeadByHead:
         del kept[:-_HEAD_KEPT]
         if not parsed:
             return False
-        message = parsed[-1][0]
+        message, body = parsed[-1]
+        self._head_kept_whole = body.is_eof()
         checked = isinstance(self._parser, LineCheckedParser)
         line = None if checked or isinstance(message, _ErrInfo) else request_line(kept, message)
         self._since_head = bytearray()
@@ -143,6 +146,20 @@ class HeadByHead:
         parsed[-1] = (_ErrInfo(error.code, error, error.message), EMPTY_PAYLOAD)
         self.line_refused = True
         return True
+
+    def _line_error(self, segment: bytes, error: HttpProcessingError) -> HttpProcessingError:
+        """The error to answer a head the parser refused with: the request line's, when it has
+        a method the gateway does not take or another version (501, 505), as on the operators'
+        port, though llhttp refused it first for its target (`M-SEARCH *` …) or its version
+        (`PRI * HTTP/2.0`) without quoting the line; else the parser's."""
+        if not self._head_kept_whole or isinstance(error, RequestLineRefused):
+            return error
+        head = bytes(self._since_head[-_HEAD_KEPT:]) + segment[:_HEAD_KEPT]
+        line = head.lstrip(b"\r\n").split(b"\r\n", 1)[0]
+        fault = request_line_fault(line, SERVER_METHODS)
+        if fault in ("not_implemented", "version_not_supported"):
+            return refuse_line(fault)
+        return error
 
     def _check_chunk_sizes(self, data: bytes) -> None:
         """Check the chunk sizes in `data`, the chunked body followed still being received
