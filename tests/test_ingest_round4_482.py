@@ -299,10 +299,10 @@ async def test_a_sender_still_sending_reads_the_parsers_400_not_a_reset(
 
 TOKEN = TOKENS["generic"]
 TARGETS_CARRYING_THE_TOKEN = {
-    "absolute-form user info": (
+    "absolute-form user info": (  # RFC 9110 4.2.4: an error, as on the operators' port
         f"POST http://triage:{TOKEN}@x/v1/alerts/generic HTTP/1.1",
         "",
-        401,
+        400,
     ),
     "path": (f"POST /v1/alerts/{TOKEN} HTTP/1.1", "", 404),
     "query of an unknown path": (f"POST /v1/nope?token={TOKEN} HTTP/1.1", "", 404),

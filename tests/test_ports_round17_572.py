@@ -16,11 +16,12 @@ import pytest
 from aiohttp import http_parser
 
 from daemon_harness import Queues
-from ingest_harness import ingest_settings, running
+from ingest_harness import TOKENS, ingest_settings, running
 from test_ingest_framing import statuses
 from test_ingest_hostile import read_answer
 from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
 from triage.incidents.sqlite import SQLiteStore
+from triage.ingest.chunks import ChunkSizes, FramingTrailer
 from triage.request_head import LINE_FAULTS, request_line_fault
 
 HOST = b"\r\nHost: x\r\n\r\n"
@@ -161,3 +162,45 @@ async def test_the_operators_port_refuses_chunked_in_http_1_0_and_takes_long_hea
     async with serving(store) as operators:
         assert await _status(operators.port, chunked_10) == 400
         assert await _status(operators.port, long_name) == 200
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        [b"0\r\nContent-Length: 5\r\n\r\n"],
+        [b"0\r\nContent-Le", b"ngth: 5\r\n\r\n"],
+        [b"0\r\nX-Checksum: 1\r\ntransfer-encoding: chunked\r\n\r\n"],
+        [b"0\r\n", b"Host: y\r\n\r\n"],
+    ],
+)
+def test_a_framing_field_in_a_trailer_is_refused_in_any_cut(reads: list[bytes]) -> None:
+    """Content-Length, Transfer-Encoding or Host as a trailer field (RFC 9110 6.5.1: they
+    cannot be) is refused while the body is followed, wherever the reads cut its name."""
+    sizes = ChunkSizes()
+    for data in reads[:-1]:
+        sizes.check(data)
+    with pytest.raises(FramingTrailer):
+        sizes.check(reads[-1])
+
+
+def test_other_trailer_fields_pass() -> None:
+    """A trailer field that frames nothing, even one named like a framing field's start, is
+    the parser's to read."""
+    sizes = ChunkSizes()
+    for data in [b"3\r\nabc\r\n0\r\nContent-Len", b"gthish: 5\r\nX-Host: y\r\n\r\n"]:
+        sizes.check(data)
+    assert sizes.done
+
+
+async def test_a_content_length_trailer_is_400_under_both_parsers(
+    parser: str, queues: Queues
+) -> None:
+    """A chunked alert whose trailer holds a Content-Length is refused 400 and not queued,
+    under the pure-Python parser too (which dropped the field and took the alert: 202)."""
+    body = b'{"title": "disk full"}'
+    request = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n"
+    request += f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()
+    request += b"Transfer-Encoding: chunked\r\n\r\n"
+    request += b"%x\r\n%s\r\n0\r\nContent-Length: 5\r\n\r\n" % (len(body), body)
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        assert await statuses(gateway.port, request, 1) == ([400], True)

@@ -35,6 +35,21 @@ _TRAILER_LINE = 4  # the rest of a trailer line, up to its LF
 _DONE = 5  # the body has ended: what follows is not its
 
 
+#: Trailer fields refused (RFC 9110 6.5.1: a field that frames the message or routes it cannot
+#: be a trailer). llhttp refuses a Content-Length there; aiohttp's pure-Python parser drops
+#: it, and a proxy in front might heed it: the gateway refuses them, whichever parser reads.
+_FRAMING_FIELDS = frozenset({b"content-length", b"transfer-encoding", b"host"})
+#: The longest of them, with its colon: a trailer name longer than this is none of them.
+_FIELD_NAME_BYTES = max(map(len, _FRAMING_FIELDS)) + 1
+
+
+class FramingTrailer(TransferEncodingError):
+    """Raised for a trailer field of _FRAMING_FIELDS."""
+
+    def __init__(self) -> None:
+        super().__init__("a framing field in a trailer")
+
+
 class ChunkSizeTooLong(TransferEncodingError):
     """Raised for a chunk size of more than MAX_SIZE_DIGITS hex digits."""
 
@@ -51,7 +66,7 @@ class ChunkSizes:
     (CRLFs, the characters of extensions and trailers): this only counts digits, and stops
     at the body's end."""
 
-    __slots__ = ("_data_left", "_digits", "_last", "_state")
+    __slots__ = ("_data_left", "_digits", "_last", "_name", "_state")
 
     def __init__(self) -> None:
         self._state = _SIZE
@@ -61,6 +76,8 @@ class ChunkSizes:
         self._data_left = 0
         #: The last chunk (size 0) has been read: its line leads to the trailers.
         self._last = False
+        #: The start of the trailer line being read, up to _FIELD_NAME_BYTES (None: past it).
+        self._name: bytes | None = b""
 
     @property
     def done(self) -> bool:
@@ -86,6 +103,8 @@ class ChunkSizes:
             elif state == _DONE:
                 return
             else:  # the rest of a line: up to and past its LF
+                if state == _TRAILER_LINE and self._name is not None:
+                    self._trailer_name(data, at)
                 at = self._line_end(data, at)
 
     def _size_line(self, data: bytes, at: int) -> int:
@@ -133,6 +152,21 @@ class ChunkSizes:
             self._state = _TRAILER_START
         return newline + 1
 
+    def _trailer_name(self, data: bytes, at: int) -> None:
+        """Read the start of a trailer line from `at` (its name may straddle two reads);
+        raises FramingTrailer for one of _FRAMING_FIELDS."""
+        assert self._name is not None
+        start = self._name + data[at : at + _FIELD_NAME_BYTES - len(self._name)]
+        name, colon, _ = start.partition(b":")
+        if colon:
+            self._name = None
+            if name.strip(b" \t").lower() in _FRAMING_FIELDS:
+                raise FramingTrailer()
+        elif len(start) >= _FIELD_NAME_BYTES or b"\n" in start:
+            self._name = None
+        else:
+            self._name = start
+
     def _trailer_start(self, data: bytes, at: int) -> int:
         """At the start of a line after the last chunk: an empty line (CRLF) ends the body, any
         other is a trailer field; where reading goes on."""
@@ -145,4 +179,5 @@ class ChunkSizes:
             self._state = _DONE
             return at + 1
         self._state = _TRAILER_LINE
+        self._name = b""
         return at
