@@ -204,3 +204,31 @@ async def test_a_content_length_trailer_is_400_under_both_parsers(
     request += b"%x\r\n%s\r\n0\r\nContent-Length: 5\r\n\r\n" % (len(body), body)
     async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
         assert await statuses(gateway.port, request, 1) == ([400], True)
+
+
+async def test_a_tls_hello_on_the_operators_port_is_answered_400_at_once(
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """A TLS ClientHello (no line end in it) is answered 400 from its first byte, as the
+    gateway's llhttp answers it, not closed unanswered at the port's deadline."""
+    hello = b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 40
+    async with serving(store) as operators:
+        reader, writer = await asyncio.open_connection("127.0.0.1", operators.port)
+        try:
+            writer.write(hello)
+            await writer.drain()
+            # (Before: no answer at all, the connection closed at the port's deadline.)
+            answer = await read_answer(reader)
+        finally:
+            writer.close()
+    assert answer.status == 400
+
+
+async def test_a_tls_hello_on_the_gateway_is_answered_400_under_both_parsers(
+    parser: str, queues: Queues
+) -> None:
+    """A TLS ClientHello is answered 400 from its first byte under the pure-Python parser too
+    (which waited for a line end, the sender unanswered until the idle timeout)."""
+    hello = b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 40
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        assert await statuses(gateway.port, hello, 1) == ([400], True)

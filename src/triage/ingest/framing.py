@@ -13,6 +13,7 @@ its chunk sizes are checked before the parser reads them (ingest/chunks.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import MutableSequence
 from typing import Any
 
@@ -37,6 +38,11 @@ _HEAD_END = b"\r\n\r\n"
 #: Bytes of the request head being received kept to find its request line in once it is
 #: whole: the most a head may take (server.py's MAX_HEAD_BYTES; the gateway refuses a longer one).
 _HEAD_KEPT = 64 * 1024 + len(_HEAD_END)
+
+#: A byte a request line may begin with (its method's first), and how many bytes are read to
+#: find it past the empty lines a server ignores before it.
+_TOKEN_BYTE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]")
+_LINE_START = 64
 
 #: Cuts made in one read, at most: far more requests than any sender pipelines in one packet.
 #: Past them the rest of the read is fed whole, as aiohttp feeds it.
@@ -104,6 +110,7 @@ class HeadByHead:
             try:
                 if self._chunk_sizes is not None:
                     self._check_chunk_sizes(segment)
+                self._check_line_start(segment)
                 parsed, upgraded, tail = self._parser.feed_data(segment)
                 if parsed:
                     # Past MAX_CUTS, the rest of the read is fed whole: a head there is not
@@ -146,6 +153,17 @@ class HeadByHead:
         parsed[-1] = (_ErrInfo(error.code, error, error.message), EMPTY_PAYLOAD)
         self.line_refused = True
         return True
+
+    def _check_line_start(self, segment: bytes) -> None:
+        """Refuse a head whose first byte no request line begins with (a TLS hello on this
+        plain port) as it arrives, as llhttp does: aiohttp's pure-Python parser waits for a
+        line end that a TLS hello never sends, and the sender for an answer until the idle
+        timeout. Raises RequestLineRefused."""
+        if not isinstance(self._parser, LineCheckedParser) or not self._head_kept_whole:
+            return
+        start = (bytes(self._since_head[:_LINE_START]) + segment[:_LINE_START]).lstrip(b"\r\n")
+        if start and not _TOKEN_BYTE.fullmatch(start[:1]):
+            raise refuse_line("bad_request_line")
 
     def _line_error(self, segment: bytes, error: HttpProcessingError) -> HttpProcessingError:
         """The error to answer a head the parser refused with: the request line's, when it has

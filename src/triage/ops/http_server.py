@@ -488,13 +488,22 @@ async def _read_line(
     """One line without its CRLF; at most the reader's limit. A line ended by a bare LF is
     refused (400), as the gateway's parser refuses it: RFC 9112 2.2 lets a server take one,
     but two parsers on one path that read line ends differently (a proxy in front, then this
-    port) read different headers from the same bytes, and every HTTP client sends CRLF."""
+    port) read different headers from the same bytes, and every HTTP client sends CRLF.
+    A request's `first` line is refused (400) at its first byte when no request line can
+    begin with it (a TLS hello on this plain port: the gateway's parser says so at once), not
+    once the line's end or the deadline comes."""
+    start = b""
     try:
-        line = await reader.readuntil(b"\n")
+        if first:
+            start = await reader.readexactly(1)
+            if start not in (b"\r", b"\n") and not _FIELD_NAME.fullmatch(start):
+                raise _Refuse("bad_request", 400, "not an HTTP request (TLS?)")
+        line = start + await reader.readuntil(b"\n")
     except asyncio.LimitOverrunError:
         raise too_long from None
     except asyncio.IncompleteReadError as exc:
-        raise _Refuse("empty" if first and not exc.partial else "incomplete", None) from None
+        empty = first and not start and not exc.partial
+        raise _Refuse("empty" if empty else "incomplete", None) from None
     if not line.endswith(b"\r\n"):
         raise _Refuse("bad_request", 400, "a line ended by a bare LF")
     return line[:-2]
