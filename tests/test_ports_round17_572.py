@@ -232,3 +232,36 @@ async def test_a_tls_hello_on_the_gateway_is_answered_400_under_both_parsers(
     hello = b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 40
     async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
         assert await statuses(gateway.port, hello, 1) == ([400], True)
+
+
+async def test_a_declined_upgrade_closes_its_connection_under_both_parsers(
+    request: pytest.FixtureRequest, parser: str, queues: Queues
+) -> None:
+    """A request asking for an Upgrade the gateway declines (h2c), with an alert pipelined
+    behind it, is answered 202 with `Connection: close` and its connection closed, whichever
+    parser reads it; only the first alert is queued."""
+    if parser == "python":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="aiohttp's pure-Python parser defers an Upgrade until the body is read "
+                "and then reads what follows as the new protocol's: the answer has no "
+                "Connection: close (found by helper 572, not fixed)",
+            )
+        )
+    alert = b'{"title": "disk full", "dedup_key": "upgrade"}'
+    bearer = f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()
+    first = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n" + bearer
+    first += b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+    first += b"Content-Length: %d\r\n\r\n" % len(alert) + alert
+    behind = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n" + bearer
+    behind += b"Content-Length: %d\r\n\r\n" % len(alert) + alert
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        try:
+            writer.write(first + behind)
+            answer = await read_answer(reader)
+        finally:
+            writer.close()
+    assert answer.status == 202
+    assert answer.headers.get("connection") == "close"

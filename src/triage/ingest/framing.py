@@ -43,6 +43,8 @@ _HEAD_KEPT = 64 * 1024 + len(_HEAD_END)
 #: find it past the empty lines a server ignores before it.
 _TOKEN_BYTE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]")
 _LINE_START = 64
+#: How a TLS connection begins (a handshake record), sent to this plain port.
+_TLS_RECORD = b"\x16\x03"
 
 #: Cuts made in one read, at most: far more requests than any sender pipelines in one packet.
 #: Past them the rest of the read is fed whole, as aiohttp feeds it.
@@ -162,6 +164,9 @@ class HeadByHead:
         if not isinstance(self._parser, LineCheckedParser) or not self._head_kept_whole:
             return
         start = (bytes(self._since_head[:_LINE_START]) + segment[:_LINE_START]).lstrip(b"\r\n")
+        if start.startswith(_TLS_RECORD):
+            # (What llhttp says of it, word for word.)
+            raise RequestLineRefused(code=400, message="Received HTTPS traffic on an HTTP port")
         if start and not _TOKEN_BYTE.fullmatch(start[:1]):
             raise refuse_line("bad_request_line")
 
