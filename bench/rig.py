@@ -332,16 +332,18 @@ class Daemon:
 
     def stop(self, grace_s: float = 15.0) -> int:
         """SIGTERM (the daemon drains), then SIGKILL after `grace_s`; returns the exit code."""
-        if self.process.poll() is None:
+        if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                pass
+            code = reaped(self.process, grace_s)
+            if code is not None:
+                return code
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        return self.process.wait(timeout=10)
+        code = reaped(self.process, 10)
+        if code is None:
+            raise subprocess.TimeoutExpired(self.process.args, 10)
+        return code
 
     def log_events(self) -> list[dict[str, Any]]:
         events = []
@@ -350,6 +352,26 @@ class Daemon:
                 with contextlib.suppress(ValueError):
                     events.append(json.loads(line))
         return events
+
+
+def reaped(process: subprocess.Popen[Any], timeout_s: float) -> int | None:
+    """`process`'s exit code once it ends within `timeout_s`, else None. Reaped with
+    `os.waitpid`, not `Popen.wait`: the bench's SIGTERM raises KeyboardInterrupt wherever the
+    bench is, and raised inside `Popen.poll` just after it took its waitpid lock, it leaves the
+    lock held, so that `Popen.wait` never sees the process end, even a SIGKILLed one."""
+    deadline = time.monotonic() + timeout_s
+    while process.returncode is None:
+        try:
+            pid, status = os.waitpid(process.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped by a `Popen.poll` meanwhile: it set returncode
+            break
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
+    return process.returncode
 
 
 def process_cpu_s(pid: int) -> float:

@@ -12,6 +12,10 @@ from pathlib import Path
 from bench_processes import command_line, descendants, stop_bench, wait_until_gone
 from localstack_harness import ROOT
 
+sys.path.insert(0, str(ROOT / "bench"))
+
+import rig
+
 
 def _bench(endpoint: str, output: Path) -> subprocess.Popen[str]:
     command = [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--no-profile"]
@@ -79,3 +83,23 @@ def test_stop_bench_leaves_nothing_of_a_bench_that_ignores_sigterm(tmp_path: Pat
     assert left == started
     assert not wait_until_gone(started, time.monotonic() + 10)
     assert bench.returncode == -signal.SIGKILL
+
+
+def test_a_daemon_is_reaped_though_an_interrupt_left_popens_lock_held(tmp_path: Path) -> None:
+    """The bench's SIGTERM raised inside `Popen.poll` can leave Popen's waitpid lock held
+    (seen under load: `Daemon.stop` then timed out on a SIGKILLed daemon and the bench exited
+    1): `rig.reaped` still gets the exit code, where `Popen.wait` times out."""
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    assert child._waitpid_lock.acquire(False)  # as the interrupted poll left it
+    child.send_signal(signal.SIGKILL)
+    try:
+        try:
+            child.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+        else:
+            raise AssertionError("Popen.wait reaped despite its lock: the case is not shown")
+        assert rig.reaped(child, 30) == -signal.SIGKILL
+    finally:
+        child._waitpid_lock.release()
