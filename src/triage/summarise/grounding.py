@@ -1618,15 +1618,57 @@ def _in_date(text: str, start: int, end: int) -> bool:
     """Whether `text[start:end]` is a piece of a date or a time: one in digits around it
     (`_NUMERIC_DATE`), a month's name before or after it, or a year's opening words. Only the
     few characters around it are read."""
-    around = _NUMERIC_DATE.finditer(text, max(0, start - _DATE_REACH), end + _DATE_REACH)
-    if any(found.start() <= start and end <= found.end() for found in around):
-        return True
-    if _MONTH_AFTER.match(text, end) or _MONTH_BEFORE.search(
-        text, max(0, start - _MONTH_BEFORE_REACH), start
+    low, high = max(0, start - _DATE_REACH), end + _DATE_REACH
+    if _dated_run(text, start, end, low, high):
+        around = _NUMERIC_DATE.finditer(text, low, high)
+        if any(found.start() <= start and end <= found.end() for found in around):
+            return True
+    if _MONTH_AFTER.match(text, end) or (
+        _month_before(text, start)
+        and _MONTH_BEFORE.search(text, max(0, start - _MONTH_BEFORE_REACH), start)
     ):
         return True
     year = _YEAR.fullmatch(text, start, end) is not None
     return year and _YEAR_BEFORE.search(text, max(0, start - 12), start) is not None
+
+
+#: What a date or a time in digits (`_NUMERIC_DATE`) is written with besides digits and
+#: whitespace, and the marks each of them holds one of.
+_DATE_CHARACTERS = frozenset("-:/.,+tzTZ")
+_DATE_SEPARATORS = ("-", ":", "/")
+#: The months' names as `_MONTH` starts them, each holding no letter that a character
+#: outside ASCII matches when case is ignored (the long s, the dotless and dotted i).
+_MONTH_STARTS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _dated_run(text: str, start: int, end: int, low: int, high: int) -> bool:
+    """Whether the run of a date's characters (digits, whitespace, `_DATE_CHARACTERS`) around
+    `text[start:end]`, within `low` and `high`, holds a date's separator: a `_NUMERIC_DATE`
+    holding the number is such a run's piece and holds one, so a number without one (most)
+    is no piece of a date in digits, and the pattern is not searched around it."""
+    left = start
+    while left > low and (
+        (c := text[left - 1]) in _DATE_CHARACTERS or c.isdecimal() or c.isspace()
+    ):
+        left -= 1
+    right = end
+    high = min(high, len(text))
+    while right < high and ((c := text[right]) in _DATE_CHARACTERS or c.isdecimal() or c.isspace()):
+        right += 1
+    run = text[left:right]
+    return any(separator in run for separator in _DATE_SEPARATORS)
+
+
+def _month_before(text: str, start: int) -> bool:
+    """Whether `_MONTH_BEFORE` may end at `start`: it ends at whitespace, and the text before
+    holds a month's start (in ASCII text, where `str.lower` and the pattern's case agree)."""
+    if not text[start - 1 : start].isspace():
+        return False
+    window = text[max(0, start - _MONTH_BEFORE_REACH) : start]
+    if not window.isascii():
+        return True
+    lowered = window.lower()
+    return any(month in lowered for month in _MONTH_STARTS)
 
 
 def _number_places(text: str) -> dict[str, list[re.Match[str]]]:
