@@ -241,11 +241,13 @@ def _fitted(
         _note_cuts(view, cuts | unseen)
         body = _dump(view)
     room = (max_tokens - tokens(body)) * BYTES_PER_TOKEN
+    # The fields stay as they are while the excerpt is fitted: each is written once.
+    fields = _entries(view) if excerpt and room >= _MIN_EXCERPT_CHARS else None
     while excerpt and room >= _MIN_EXCERPT_CHARS:
         shown = cut(excerpt, room, ellipsis=True)
         view[_EXCERPT_KEY] = shown
         _note_cuts(view, cuts if shown == excerpt else cuts | unseen)
-        with_excerpt = _dump(view)
+        with_excerpt = _dump(view, fields)
         over = tokens(with_excerpt) - max_tokens
         if over <= 0:
             return view, with_excerpt
@@ -347,12 +349,13 @@ def group_summary(group: GroupView) -> dict[str, Any]:
     return summary
 
 
-def _dump(view: dict[str, Any]) -> str:
+def _dump(view: dict[str, Any], fields: dict[str, str] | None = None) -> str:
     """The view as indented JSON whose only line breaks are the indentation's: any character
     that is not printable (line and paragraph separators, NEL, zero-width, bidi and tag
     characters, non-ASCII spaces) is escaped, as JSON allows anywhere in a string; the rest
-    of the world's scripts stay as they are, readable and cheap in tokens."""
-    text = _indented(view)
+    of the world's scripts stay as they are, readable and cheap in tokens. `fields` holds
+    entries of `view` written already (`_entries`), each unchanged since."""
+    text = _indented(view) if fields is None else _indented_with(view, fields)
     if text.replace("\n", "").isprintable():
         return text
     return "".join(ch if ch.isprintable() or ch == "\n" else _escaped(ch) for ch in text)
@@ -371,6 +374,39 @@ def _indented(view: dict[str, Any]) -> str:
         return _json(view, "\n")
     except (_NotPlain, RecursionError):
         return json.dumps(view, ensure_ascii=False, indent=1)
+
+
+#: Where a view's own entries stand in its JSON: one level in.
+_TOP = "\n "
+
+
+def _entries(view: dict[str, Any]) -> dict[str, str] | None:
+    """Each entry of `view` but the cut note and the excerpt (which `_fitted` changes while
+    the rest stay) as `_indented` writes it (`"key": value`); None when `_json` cannot write
+    one (`_indented` then writes the whole view with `json`)."""
+    try:
+        return {
+            key: _entry(key, item)
+            for key, item in view.items()
+            if key not in (_CUT_KEY, _EXCERPT_KEY)
+        }
+    except (_NotPlain, RecursionError):
+        return None
+
+
+def _entry(key: Any, item: Any) -> str:
+    if not isinstance(key, str):
+        raise _NotPlain
+    return f"{_string(key)}: {_json(item, _TOP)}"
+
+
+def _indented_with(view: dict[str, Any], fields: dict[str, str]) -> str:
+    """`_indented(view)`, its entries in `fields` taken from there, not written again."""
+    try:
+        parts = [fields[key] if key in fields else _entry(key, item) for key, item in view.items()]
+    except (_NotPlain, RecursionError):
+        return json.dumps(view, ensure_ascii=False, indent=1)
+    return "{" + _TOP + ("," + _TOP).join(parts) + "\n}"
 
 
 def _json(value: Any, newline: str) -> str:
