@@ -63,17 +63,7 @@ from functools import lru_cache
 
 from triage.summarise.grounding import MARK, Checked, Evidence, folded
 from triage.summarise.literals import Literals, found
-
-
-def _at_word_starts(source: str, *, line_starts: bool = False) -> str:
-    """`source` (a verbose pattern each of whose alternatives starts with `\\b` and a word
-    character, or `^` with `line_starts`) behind a lookahead saying so: it changes no match,
-    but `re` then tries the alternatives only where a word (or a line) starts, not at every
-    character (a claims search costs a third as much). `tests/test_claims_starts.py` reads
-    each pattern's alternatives to prove the lookahead holds for every one."""
-    start = r"(?=\b\w|^)" if line_starts else r"(?=\b\w)"
-    return f"{start}(?:{source}\n)"  # the line break ends a comment on the last line
-
+from triage.summarise.word_starts import at_word_starts
 
 #: A call to people, as GitHub, Slack and most chat tools read one (not an address's `@`:
 #: `deploy@web-1`, `requests@2.31` have a word before it; nor curl's `-d @body.json`, a file).
@@ -115,7 +105,7 @@ _DISMISSED_END = (
 #: dismissing it (ignore it, close its ticket); a condition after it in its sentence makes it
 #: none ("close the ticket once …").
 _CLAIM = re.compile(
-    _at_word_starts(
+    at_word_starts(
         rf"""
       \b(?:is|are|was|were|been|got|now|already)
         (?:\s{{1,4}}(?:now|already|fully|successfully|automatically|been)){{0,2}}
@@ -484,7 +474,7 @@ _LOWERING = re.compile(r"lower|downgrade|reduce|decrease")
 #: POST to Alertmanager's silences API, an alert policy disabled with gcloud or az: these
 #: are `_SILENCING`'s).
 _RARE_CLAIM = re.compile(
-    _at_word_starts(
+    at_word_starts(
         rf"""
       \b(?:safe|ok|okay)\s{{1,4}}to\s{{1,4}}(?:disregard|dismiss)\b
     | \b(?:this|it|that)(?:\s{{1,4}}(?:is|was)|['\u2019]s)\s{{1,4}}
@@ -547,7 +537,7 @@ _RARE_CLAIM = re.compile(
 #: Steps silencing it in rarer words, searched apart from `_RARE_CLAIM` (`_SILENCING_WORDS`):
 #: a long text naming alerting or a silence opens only this search, not both.
 _SILENCING = re.compile(
-    _at_word_starts(
+    at_word_starts(
         rf"""
     # the monitor muted where it pages from ("mute the Datadog monitor"), "snooze it", a
     # silence added, paging turned off, the host out of monitoring
@@ -606,7 +596,7 @@ _SILENCING_WORDS = frozenset(
 #: Claims in other English words, searched apart (`_MORE_CLAIM_WORDS`): most texts hold none
 #: of their words, and `_CLAIM`, searched in every text holding one of its own, stays as short.
 _MORE_CLAIM = re.compile(
-    _at_word_starts(
+    at_word_starts(
         rf"""
       \b(?:is|are|was|were)\s{{1,4}}(?:(?:completely|entirely|totally|likely|probably)\s{{1,4}})?
         (?:benign|harmless)\b
@@ -692,7 +682,7 @@ _STATE_CLAIM_WORDS = frozenset(
 _STATE_CLAIM_ALSO = re.compile(rf"(?<![a-z0-9_])(?:{'|'.join(_OK_STATES)}|resolved)(?![a-z0-9_])")
 #: A firing alert, its errors or its outage said to have stopped, or service restored.
 _STOPPED_CLAIM = re.compile(
-    _at_word_starts(
+    at_word_starts(
         rf"""
       \b(?:stopped|ceased)\s{{1,4}}(?:firing|alerting|failing|erroring)\b
     | \bno\s{{1,4}}longer\s{{1,4}}(?:firing|alerting|failing|erroring|in\s{{1,4}}alarm)\b
@@ -937,7 +927,7 @@ _TAGGED_ALSO = re.compile(r"[\[(\u3010:]|\ball\s")
 #: (`_PUT_OFF_WORDS`); moving a job's window, leaving a process running under watch, listing
 #: issues or acknowledging a page to start work dismiss nothing.
 _PUT_OFF = re.compile(
-    _at_word_starts(
+    at_word_starts(
         rf"""
       \b(?:move|transition|put|drag|set)\s{{1,4}}
         (?:it|this|that|them|(?:the|this|that)\s{{1,4}}(?:{_PAGER}\s{{1,4}})?{_DISMISSED})
@@ -982,7 +972,7 @@ _PUT_OFF_WORDS = frozenset(
 #: it ("n'est pas résolu", "ist nicht behoben") breaks the phrase; one before it, a condition
 #: or a check, in its clause, makes it none as in English.
 _FOREIGN_CLAIM = re.compile(
-    _at_word_starts(
+    at_word_starts(
         r"""
     # only a test or a drill
       \bn['\u2019]est\s{1,4}qu['\u2019]une?\s{1,4}(?:test|exercice)\b
@@ -1112,7 +1102,7 @@ _CJK_WORDS = frozenset(
 #: its claims tell a dismissal from a real answer. "nie" opens some claims ("nie wymaga
 #: działania"); before one in its clause ("to nie jest fałszywy alarm") it makes it none.
 _POLISH_CLAIM = re.compile(
-    _at_word_starts(
+    at_word_starts(
         r"""
     # a false alarm
       \bfa[łl]szyw\w{0,3}\s{1,4}(?:alarm|alert|pozytyw)\w{0,3}\b

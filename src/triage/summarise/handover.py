@@ -26,6 +26,7 @@ import re
 
 from triage.summarise.grounding import MARK, Checked
 from triage.summarise.literals import Literals
+from triage.summarise.word_starts import at_word_starts
 
 #: What a secret is called.
 _SECRET = (
@@ -63,9 +64,12 @@ _NOT_THE_SECRET = (
 )
 #: A clause handing a secret over, from its verb to the clause's end.
 _HANDOVER = re.compile(
-    rf"\b(?:{_HANDING}\s{{1,4}}{_BEFORE}{_SECRET}\b{_NOT_THE_SECRET}"
-    rf"|{_ENTERING}\s{{1,4}}{_BEFORE}{_SECRET}\b(?:\s{{1,4}}and\s{{1,4}}{_BEFORE}{_SECRET}\b)?"
-    rf"(?={_SOMEWHERE}))[^.;\n]{{0,200}}",
+    at_word_starts(
+        rf"\b(?:{_HANDING}\s{{1,4}}{_BEFORE}{_SECRET}\b{_NOT_THE_SECRET}"
+        rf"|{_ENTERING}\s{{1,4}}{_BEFORE}{_SECRET}\b(?:\s{{1,4}}and\s{{1,4}}{_BEFORE}{_SECRET}\b)?"
+        rf"(?={_SOMEWHERE}))[^.;\n]{{0,200}}",
+        verbose=False,
+    ),
     re.IGNORECASE,
 )
 #: A word every handover holds: text without any is not searched.

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 import triage.summarise.scripts as scripts
+from triage.summarise.word_starts import at_word_starts
 
 #: Words that speak to the model summarising the alert, not about the system it watches: a
 #: reset of its instructions, a name for it before a colon or an order, a note to it, an order
@@ -23,7 +24,8 @@ import triage.summarise.scripts as scripts
 #: "you should check": an alert's own prose says those. Each alternative is a few bounded
 #: words, so a search is linear.
 _ADDRESSED = re.compile(
-    r"""
+    at_word_starts(
+        r"""
       \b(?:ignore|disregard|forget|override)\s{1,4}(?:all\s{1,4}|any\s{1,4})?(?:the\s{1,4})?
         (?:previous|prior|above|earlier|preceding|your|system)\s{1,4}
         (?:instructions?|rules|prompts?|directions)\b
@@ -38,7 +40,8 @@ _ADDRESSED = re.compile(
     | \b(?:the\s{1,4})?(?:ticket|issue)['\u2019]?s?\s{1,4}title\s{1,4}
         (?:is|must|should|shall|will)\b
     | \byou\s{1,4}(?:must|shall|are\s{1,4}to|will\s{1,4}now)\b
-    """,
+    """
+    ),
     re.IGNORECASE | re.VERBOSE,
 )
 #: Where a sentence ends: its mark before a space or the text's end (not the dot inside
