@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from test_prompt_json_546 import _text, _value
+from triage.models import Alert, Status
+from triage.redact import Redactor
 from triage.summarise import prompt
 from triage.summarise.prompt import _CUT_KEY, _EXCERPT_KEY, _dump, _entries
+from triage.view import redact_alert
 
 
 def test_random_views_are_written_as_the_whole_view_is() -> None:
@@ -40,24 +44,40 @@ def test_a_view_json_cannot_write_in_part_is_written_whole() -> None:
 
 
 def test_fitting_the_excerpt_writes_each_field_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fitting an excerpt over several tries writes the labels (a field the excerpt does not
-    change) once for the view without the excerpt and once for all the tries, not once each."""
+    """A view whose excerpt takes several tries to fit (its escapes take more room than
+    its characters) writes its labels once: not again for the view without the excerpt, nor
+    for each try; and the prompt is the JSON of the view it returns."""
     written: list[str] = []
     real = prompt._json
 
     def counting(value: Any, newline: str) -> str:
-        if isinstance(value, dict) and "host" in value:
+        if isinstance(value, dict) and "instance" in value:
             written.append(newline)
         return real(value, newline)
 
+    raw = {"message": '"\\' * 600, "instance": "db-7:9100"}
+    alert = Alert(
+        source="grafana",
+        status=Status.FIRING,
+        title="DiskAlmostFull: Disk on db-7 is almost full",
+        description="No space left on /var/lib/postgresql",
+        labels={"alertname": "DiskAlmostFull", "instance": "db-7:9100"},
+        occurred_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        identity={"dedup_key": "disk-db-7"},
+        raw=raw,
+    )
+    shown = redact_alert(alert, Redactor(), excerpt_chars=4000)
+    tries: list[str] = []
+    fitted = prompt._dump
+
+    def trying(view: dict[str, Any], fields: dict[str, str] | None = None) -> str:
+        text = fitted(view, fields)
+        tries.append(text)
+        return text
+
     monkeypatch.setattr(prompt, "_json", counting)
-    view: dict[str, Any] = {"title": "Disk full", "labels": {"host": "web-1"}}
-    shown = json.dumps({"message": "\\u00e9\\" * 400})
-    body = prompt._dump(view)
-    fields = prompt._entries(view)
-    tries = []
-    for room in (2000, 1500, 1000):
-        view[_EXCERPT_KEY] = shown[:room]
-        tries.append(prompt._dump(view, fields))
-    assert len(written) == 2  # `body` and `_entries`: the three tries wrote none
-    assert all(text.startswith(body[:-2]) for text in tries)
+    monkeypatch.setattr(prompt, "_dump", trying)
+    view, body = prompt._fitted(shown, Redactor(), 1000)
+    assert len(tries) >= 3  # the view without the excerpt, then two tries or more
+    assert written == ["\n "]
+    assert body == json.dumps(view, ensure_ascii=False, indent=1)

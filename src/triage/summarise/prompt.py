@@ -231,7 +231,10 @@ def _fitted(
         excerpt = redactor.text(excerpt)
     unseen = {_EXCERPT_KEY} if excerpt else set()
     _note_cuts(view, cuts | unseen)
-    body = _dump(view)
+    # Each field is written once per change of the fields, and the view's JSON put together
+    # from them: the excerpt's tries below change only the excerpt and the cut note.
+    fields = _entries(view)
+    body = _dump(view, fields)
     for shrink in _SHRINKS:
         if tokens(body) <= max_tokens:
             break
@@ -239,10 +242,9 @@ def _fitted(
         shrink(view)
         cuts.update(key for key in _CUTTABLE if view.get(key) != before[key])
         _note_cuts(view, cuts | unseen)
-        body = _dump(view)
+        fields = _entries(view)
+        body = _dump(view, fields)
     room = (max_tokens - tokens(body)) * BYTES_PER_TOKEN
-    # The fields stay as they are while the excerpt is fitted: each is written once.
-    fields = _entries(view) if excerpt and room >= _MIN_EXCERPT_CHARS else None
     while excerpt and room >= _MIN_EXCERPT_CHARS:
         shown = cut(excerpt, room, ellipsis=True)
         view[_EXCERPT_KEY] = shown
