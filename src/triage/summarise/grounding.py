@@ -1675,33 +1675,27 @@ def _number_places(text: str) -> dict[str, list[re.Match[str]]]:
     """Every number in `text` (inside words too: "p95" grounds 95), as `_canonical` writes
     it, with where it is written (a decimal's roundings where the decimal is)."""
     found: dict[str, list[re.Match[str]]] = {}
-    for match in _ANY_NUMBER.finditer(text):
-        _note_place(found, match)
-    # A grouped number's first comma ends one of the plain numbers (digits stop at it), and a
-    # digit follows it: without a digit, a comma and a digit the text has none.
-    if "," in text and _DIGIT_COMMA_DIGIT.search(text) is not None:
-        for match in _GROUPED_NUMBER.finditer(text):
-            _note_place(found, match)
+    # A grouped number's first comma ends one of the plain numbers (digits stop at it), and
+    # a digit follows it: without such a comma the text has none, and is not read again.
+    grouped = False
+    for pattern in (_ANY_NUMBER, _GROUPED_NUMBER):
+        if pattern is _GROUPED_NUMBER and not grouped:
+            break
+        for match in pattern.finditer(text):
+            value = match.group()
+            # Most numbers are written as `_canonical` writes them: 95, 2026, not 095 or 1,000.
+            plain = value.isdigit() and value[0] != "0"
+            found.setdefault(value if plain else _canonical(value), []).append(match)
+            if "." in value:
+                for rounded in _roundings(value):
+                    found.setdefault(rounded, []).append(match)
+            end = match.end()
+            if not grouped and text.startswith(",", end):
+                grouped = _DIGIT.match(text, end + 1) is not None
     return found
 
 
-def _note_place(found: dict[str, list[re.Match[str]]], match: re.Match[str]) -> None:
-    value = match[0]
-    if "." in value:
-        found.setdefault(_canonical(value), []).append(match)
-        for rounded in _roundings(value):
-            found.setdefault(rounded, []).append(match)
-        return
-    # Most numbers are written as `_canonical` writes them: 95, 2026, not 095 or 1,000.
-    key = value if value[0] != "0" and "," not in value else _canonical(value)
-    places = found.get(key)
-    if places is None:
-        found[key] = [match]
-    else:
-        places.append(match)
-
-
-_DIGIT_COMMA_DIGIT = re.compile(r"\d,\d")
+_DIGIT = re.compile(r"\d")
 
 
 def _same_measure(value: str, measure: str | None, shown: Evidence) -> bool:
