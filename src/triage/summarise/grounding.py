@@ -1635,7 +1635,7 @@ def _in_date(text: str, start: int, end: int) -> bool:
 #: What a date or a time in digits (`_NUMERIC_DATE`) is written with besides digits and
 #: whitespace, and the marks each of them holds one of.
 _DATE_CHARACTERS = frozenset("-:/.,+tzTZ")
-_DATE_SEPARATORS = ("-", ":", "/")
+_DATE_SEPARATORS = frozenset("-:/")
 #: The months' names as `_MONTH` starts them, each holding no letter that a character
 #: outside ASCII matches when case is ignored (the long s, the dotless and dotted i).
 _MONTH_STARTS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -1645,18 +1645,25 @@ def _dated_run(text: str, start: int, end: int, low: int, high: int) -> bool:
     """Whether the run of a date's characters (digits, whitespace, `_DATE_CHARACTERS`) around
     `text[start:end]`, within `low` and `high`, holds a date's separator: a `_NUMERIC_DATE`
     holding the number is such a run's piece and holds one, so a number without one (most)
-    is no piece of a date in digits, and the pattern is not searched around it."""
-    left = start
-    while left > low and (
-        (c := text[left - 1]) in _DATE_CHARACTERS or c.isdecimal() or c.isspace()
-    ):
-        left -= 1
-    right = end
-    high = min(high, len(text))
-    while right < high and ((c := text[right]) in _DATE_CHARACTERS or c.isdecimal() or c.isspace()):
-        right += 1
-    run = text[left:right]
-    return any(separator in run for separator in _DATE_SEPARATORS)
+    is no piece of a date in digits, and the pattern is not searched around it. Read out
+    from the number, and only until the first separator (a date's piece has one beside it)."""
+    at = start
+    while at > low:
+        c = text[at - 1]
+        if c in _DATE_SEPARATORS:
+            return True
+        if not (c in _DATE_CHARACTERS or c.isdecimal() or c.isspace()):
+            break
+        at -= 1
+    at, high = end, min(high, len(text))
+    while at < high:
+        c = text[at]
+        if c in _DATE_SEPARATORS:
+            return True
+        if not (c in _DATE_CHARACTERS or c.isdecimal() or c.isspace()):
+            break
+        at += 1
+    return False
 
 
 def _month_before(text: str, start: int) -> bool:
