@@ -741,14 +741,39 @@ def _tab_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]{match['value'][len(value) :]}"
 
 
-#: A Go struct's field name as `%+v` writes it: exported, made of words (`MaxIdleConns`),
-#: initialisms (`TLSConfig`, `DB`, `OAuth2Token`) and digits, or a short word Go code names a
-#: field (`Db`, `Id`). A password's next word after a space is rarely so shaped (`Xk7:`), so its
-#: value is not cut there: it runs on to a field shaped so, or the closing brace.
+#: A Go struct's field name as `%+v` writes it, after a secret's value: exported, made of two
+#: or more words (`MaxIdleConns`) and initialisms (`TLSConfig`, `OAuth2Token`), an initialism
+#: alone (`DB`, `TLS`), or one word config structs name a field by (`_GO_ONE_WORD_FIELDS`:
+#: `Host`, `Addr2`, `Db`). A password's next word after a space is rarely so shaped (`Xk7:`),
+#: and a passphrase's capitalised word (`correct Horse:battery`) is one word no config names a
+#: field by, so its value is not cut there: it runs on to a field shaped so, or the closing
+#: brace. A one-word field outside the list after a secret goes with it: a field's value lost
+#: beside a secret, rather than the passphrase's rest shown.
 _GO_WORD = r"[A-Z][a-z]{2,24}+|[A-Z]{2,8}+(?![a-z])|[A-Z]{1,7}(?=[A-Z][a-z]{2})"
+_GO_ONE_WORD_FIELDS = (
+    "Acl|Acls|Active|Addr|Address|Addresses|Addrs|Alg|Algorithm|Alias|Annotations|App|Args|"
+    "Attempts|Attrs|Audience|Auth|Backend|Backoff|Base|Bind|Body|Brokers|Bucket|Buffer|Burst|"
+    "Cache|Callback|Capacity|Cert|Certs|Channel|Charset|Cipher|Ciphers|Client|Cluster|Code|"
+    "Codec|Collation|Command|Compress|Compression|Concurrency|Config|Conn|Conns|Context|"
+    "Cookie|Cookies|Count|Credentials|Creds|Ctx|Data|Database|Databases|Db|Deadline|Debug|"
+    "Delay|Desc|Dialer|Dir|Disabled|Domain|Driver|Dsn|Duration|Email|Enabled|Encoding|"
+    "Endpoint|Endpoints|Env|Environment|Err|Error|Errors|Exchange|Expiration|Expires|Expiry|"
+    "Extra|Fallback|Fallbacks|Fields|File|Filename|Filter|Flags|Format|Fragment|Group|"
+    "Handler|Hash|Header|Headers|Hook|Hooks|Host|Hostname|Hosts|Id|Identity|Index|Insecure|"
+    "Interval|Ip|Issuer|Kind|Labels|Level|Limit|Limiter|Loc|Locale|Location|Log|Logger|Meta|"
+    "Metadata|Method|Metrics|Mode|Name|Namespace|Net|Network|Nonce|Offset|Opaque|Options|"
+    "Opts|Org|Os|Owner|Params|Partition|Passwd|Passphrase|Password|Path|Pin|Pool|Port|Prefix|"
+    "Priority|Project|Protocol|Provider|Proxy|Queue|Rate|Realm|Region|Registry|Replicas|"
+    "Retries|Retry|Role|Roles|Root|Rx|Salt|Schema|Scheme|Scope|Scopes|Secret|Secure|Server|"
+    "Servers|Service|Session|Size|Source|Ssl|Sslmode|State|Status|Subject|Tags|Tenant|"
+    "Timeout|Timezone|Tls|Token|Topic|Tracer|Transport|Ttl|Tx|Type|Uri|Url|User|Username|"
+    "Users|Verbose|Version|Vhost|Weight|Workers|Zone"
+)
 _GO_FIELD_NAME = (
     rf"(?-i:(?:{_GO_WORD}|(?:Db|Id|Ip|Tx|Rx|Os)(?![a-z]))"
-    rf"(?:{_GO_WORD}|[A-Z][a-z]|[0-9]{{1,3}}+){{0,8}}+)"
+    rf"(?:{_GO_WORD}|[A-Z][a-z])(?:{_GO_WORD}|[A-Z][a-z]|[0-9]{{1,3}}+){{0,7}}+"
+    rf"|[A-Z]{{2,8}}+(?![a-z])[0-9]{{0,3}}+"
+    rf"|(?:{_GO_ONE_WORD_FIELDS})(?![a-z])[0-9]{{0,3}}+)"
 )
 
 #: A Go-syntax struct's quoted value (`%#v`: `Password:"…", DB:0`) and the comma after it.
