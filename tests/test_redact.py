@@ -899,7 +899,7 @@ CASES = [
     ("Sentry sentry_key=" + _run(32, HEX) + ",", "Sentry sentry_key=[REDACTED:token],"),
     # PHP's print_r and var_dump.
     ("    [password] => hunter2 x\n", "    [password] => [REDACTED:password]\n"),
-    ('["password"]=>\n  string(3) "a b"', '["password"]=>\n  string(3) "[REDACTED:password]"'),
+    ('["password"]=>\n  string(3) "a b"', '["password"]=>\n  string(19) "[REDACTED:password]"'),
     # A call's literal after a constant named like a secret (JNDI's credentials).
     (
         'env.put(Context.SECURITY_CREDENTIALS, "a1b2")',
@@ -3495,7 +3495,7 @@ def test_php_print_r_and_var_dump_lose_a_secret_field() -> None:
     )
     assert redact(var_dump) == (
         'array(2) {\n  ["user"]=>\n  string(3) "app"\n  ["db_password"]=>\n'
-        '  string(12) "[REDACTED:password]"\n  ["pass":protected]=>\n  string(6) "abc123"\n}'
+        '  string(19) "[REDACTED:password]"\n  ["pass":protected]=>\n  string(6) "abc123"\n}'
     )
     kept = "Array\n(\n    [password_policy] => strict mode\n    [token] => Array\n)"
     assert redact(kept) == kept

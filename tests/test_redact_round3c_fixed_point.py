@@ -20,7 +20,7 @@ _CASES = [
     ),
     pytest.param(
         'PwD=["password"]=>\n  string(3) "a b"',
-        'PwD=["[REDACTED:password]"]=>\n  string(3) "[REDACTED:password]"',
+        'PwD=["[REDACTED:password]"]=>\n  string(19) "[REDACTED:password]"',
         id="php-dump-key-in-brackets",
     ),
     pytest.param(

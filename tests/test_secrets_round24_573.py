@@ -1,9 +1,12 @@
 """Round 24 (helper 573): a Go `%+v` password whose capitalised word and colon read as the next
-field (`Password:correct Horse:battery Host:db`). Each goes while ordinary text around it stays,
-and on every way out (the egress audit's rig)."""
+field (`Password:correct Horse:battery Host:db`); PHP var_dump's string whose `string(n)` a pair
+rule took for the value (Xdebug's `'password' =>`, a joined `["password":protected]=>`, a name
+a log wrote before the dump) and whose length told the secret's. Each goes while ordinary text
+around it stays, and on every way out (the egress audit's rig)."""
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from collections.abc import AsyncIterator
@@ -67,16 +70,111 @@ def test_the_fields_config_structs_name_after_a_go_password_stay() -> None:
     assert _text(given) == given.replace("Password:x", f"Password:{P}")
 
 
+# --- PHP's var_dump: the string, not its type, and not its length -------------------------------
+
+DUMPED = _random(14)
+XDEBUG = (
+    f"array(2) {{\n  'user' =>\n  string(3) \"bob\"\n  'password' =>\n  string(14) \"{DUMPED}\"\n}}"
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (XDEBUG, XDEBUG.replace(f'string(14) "{DUMPED}"', f'string(19) "{P}"')),
+        (
+            f'class App\\Db#3 (1) {{\n  protected $password =>\n  string(14) "{DUMPED}"\n}}',
+            f'class App\\Db#3 (1) {{\n  protected $password =>\n  string(19) "{P}"\n}}',
+        ),
+        (
+            f'object(App\\Db)#3 (2) {{ ["password":protected]=> string(14) "{DUMPED}" '
+            '["port":protected]=> int(5432) }',
+            f'object(App\\Db)#3 (2) {{ ["password":protected]=> string(19) "{P}" '
+            '["port":protected]=> int(5432) }',
+        ),
+        (
+            f'array(1) {{\n  ["password"]=>\n  string(14) "{DUMPED}"\n}}',
+            f'array(1) {{\n  ["password"]=>\n  string(19) "{P}"\n}}',
+        ),
+    ],
+    ids=["xdebug-key", "xdebug-property", "protected-joined", "plain"],
+)
+def test_a_var_dumps_secret_string_goes_and_its_type_and_name_stay(given: str, shown: str) -> None:
+    """The string goes inside its quotes; `string(n)` stays a type, its length the
+    placeholder's (the secret's length is not told), and `:protected]=>` stays."""
+    assert _text(given) == shown
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (
+            f'password => string(14) "{DUMPED}"',
+            f'password => string(19) "{P}"',
+        ),
+        (
+            f'$db_password = string(14) "{DUMPED}"',
+            f'$db_password = string(19) "{P}"',
+        ),
+        (
+            'dump: user => string(3) "bob" password => string(6) "ab" cd" ttl => string(2) "60"',
+            f'dump: user => string(3) "bob" password => string(19) "{P}" ttl => string(2) "60"',
+        ),
+        (
+            '["password"]=> string(7) "pässwd" ["user"]=> string(3) "bob"',
+            f'["password"]=> string(19) "{P}" ["user"]=> string(3) "bob"',
+        ),
+        ('["password"]=> string(40) "cut sh', f'["password"]=> string(19) "{P}'),
+    ],
+    ids=["bare-name", "php-variable", "by-its-length", "multibyte-length", "never-closed"],
+)
+def test_a_var_dump_under_a_name_a_log_wrote_goes_to_its_length(given: str, shown: str) -> None:
+    """A dump after a name a log wrote (`password => `, `$password = `) loses its string, which
+    ends where its byte length says (a `" ` inside it too), or at the line's end if cut short;
+    the elements after it stay."""
+    assert _text(given) == shown
+
+
+def test_a_var_dump_inside_a_json_string_ends_at_its_length() -> None:
+    """Inside a JSON string (`\\"` and `\\\\` escapes), the string's length is read on the
+    characters the escapes stand for: the next element stays and the JSON still parses."""
+    dump = 'array(2) {\n  ["password"]=>\n  string(6) "a"b c\\"\n  ["user"]=>\n  string(3) "bob"\n}'
+    shown = _text(json.dumps({"m": dump}))
+    assert json.loads(shown) == {
+        "m": f'array(2) {{\n  ["password"]=>\n  string(19) "{P}"\n  ["user"]=>\n  string(3) "bob"\n}}'
+    }
+
+
+def test_a_var_dumps_other_strings_stay() -> None:
+    """A string under no secret's name, a type's word in prose, and `int(n)` stay."""
+    given = (
+        'note: string(5) "hello" ["ttl"]=> string(4) "3600" ["x"]=> int(1) '
+        'user => string(3) "bob" the string(s) here'
+    )
+    assert _text(given) == given
+
+
 # --- every way out ------------------------------------------------------------------------------
 
 
 def _secrets() -> list[Secret]:
     passphrase = _random(12)
+    dumped, joined = _random(15), _random(15)
     return [
         Secret(
             "go-passphrase",
             f"redis: dial failed opts=&{{Addr:cache:6379 Password:correct Horse:{passphrase} DB:0}}",
             (passphrase,),
+        ),
+        Secret(
+            "xdebug-var-dump",
+            f"array(1) {{\n  'db_password' =>\n  string(15) \"{dumped}\"\n}}",
+            (dumped,),
+        ),
+        Secret(
+            "var-dump-bare-name",
+            f'config password => string(15) "{joined}" host => string(2) "db"',
+            (joined,),
         ),
     ]
 

@@ -48,26 +48,86 @@ def _named_value(match: re.Match[str]) -> str:
 
 #: PHP's var_dump of a string under a name: `["password"]=>` (an object's property with its
 #: visibility, `["password":protected]=>`), Xdebug's `'password' =>` and `protected $password
-#: =>`; then `string(n) "…"` on the next line, or on the same one (a log that joins lines),
-#: raw or inside a JSON string (its breaks `\\n`, its quotes `\\"`). The value runs to the
-#: quote that ends it: before the line's end, the next element or the dump's `}`.
+#: =>`, or a name a log wrote before a dump (`password => `, `$password = `, `password: `);
+#: then `string(n) "…"` on the next line, or on the same one (a log that joins lines), raw or
+#: inside a JSON string (its breaks `\\n`, its quotes `\\"`). The match runs to the line's end
+#: (`rest`): where the string ends is read from it (`_dumped_end`).
 _VAR_DUMP = (
     r"(?P<head>(?:\[(?P<q>\\?\")(?P<name>[^\"\\\r\n]{1,128}+)(?P=q)(?::[^\]\r\n]{1,256}+)?\]=>"
     r"|'(?P<xname>[^'\\\r\n]{1,128}+)'[ \t]=>"
-    r"|(?<![\w$])(?:public|protected|private)[ \t]{1,3}\$(?P<pname>\w{1,128}+)[ \t]=>)"
-    r"(?:[ \t\r\n]|\\[rn]){1,72}+string\([0-9]{1,10}\)[ \t](?P<oq>\\?\"))(?!\[REDACTED)"
-    r"(?P<value>[^\r\n]{1,8192}?)(?=(?P=oq)[ \t]{0,8}(?:\r|\n|\\[rn]|[}\['\"]|\\\"|\Z"
-    r"|(?:public|protected|private)[ \t]))"
+    r"|(?<![\w$])(?:public|protected|private)[ \t]{1,3}\$(?P<pname>\w{1,128}+)[ \t]=>"
+    r"|(?<![\w$.-])\$?(?P<bname>[A-Za-z_][\w.-]{0,127}+)[ \t]{0,3}(?:=>|[=:]))"
+    r"(?:[ \t\r\n]|\\[rn]){1,72}+string\()(?P<length>[0-9]{1,10}+)(?P<close>\)[ \t](?P<oq>\\?\"))"
+    r"(?!\[REDACTED)(?P<rest>[^\r\n]{1,8192}+)"
 )
+_VAR_DUMP_PATTERN = re.compile(_VAR_DUMP)
+#: A var_dump string's closing quote when its length does not find it (a multi-byte character
+#: in a text decoded and encoded again, a line cut short): before the line's end, the next
+#: element (`["k"]=>`, `'k' =>`, `k =>`) or the dump's `}`.
+_DUMP_END_AFTER = (
+    r"[ \t]{0,8}(?:\\[rn]|[}\['\"]|\\\"|\Z|(?:public|protected|private)[ \t]"
+    r"|\$?[A-Za-z_][\w.-]{0,127}+[ \t]{0,3}(?:=>|[=:]))"
+)
+_DUMP_END = {
+    '"': re.compile(rf'(?<=.)"(?={_DUMP_END_AFTER})', re.DOTALL),
+    # … inside a JSON string, an escaped quote no escaped backslash before it (`\\\\"`) takes.
+    '\\"': re.compile(rf'(?<=.)(?<!\\)(?:\\\\)*+\\"(?={_DUMP_END_AFTER})', re.DOTALL),
+}
+#: What a var_dump's secret string becomes.
+_PLACEHOLDER = "[REDACTED:password]"
+
+
+def _dumped_end(rest: str, length: int, quote: str) -> int:
+    """Where in `rest` a var_dump string `length` bytes long, opened by `quote`, ends (at its
+    closing quote): after `length` bytes of UTF-8 (inside a JSON string, `\\x` and `\\uXXXX`
+    read as the character they stand for) if its quote is there, else at the first quote
+    `_DUMP_END` finds; if none, never closed: at the line's end (inside a JSON string, the
+    string's)."""
+    count = at = 0
+    escaped = quote != '"'
+    while count < length and at < len(rest):
+        char, at = rest[at], at + 1
+        if escaped and char == "\\" and at < len(rest):
+            hexa = rest[at + 1 : at + 5]
+            if rest[at] == "u" and _HEX.fullmatch(hexa):
+                char, at = chr(int(hexa, 16)), at + 5
+            else:
+                char, at = rest[at], at + 1
+        count += len(char.encode("utf-8", "surrogatepass"))
+    if count == length and rest.startswith(quote, at):
+        return at
+    found = _DUMP_END[quote].search(rest)
+    if found is not None:
+        return found.end() - len(quote)
+    # Never closed (a line cut short): to the line's end, or inside a JSON string its end.
+    unclosed = _JSON_STRING_END.search(rest) if escaped else None
+    return len(rest) if unclosed is None else unclosed.end() - 1
+
+
+_HEX = re.compile(r"[0-9a-fA-F]{4}")
+#: A JSON string's closing quote: one no backslash escapes.
+_JSON_STRING_END = re.compile(r'(?<!\\)(?:\\\\)*+"')
 
 
 def _var_dumped(match: re.Match[str]) -> str:
-    """A var_dump's string (`_VAR_DUMP`) replaced when its name says secret and the value is
-    none a secret's name keeps (`_kept_value`); else the match unchanged."""
-    name = match["name"] or match["xname"] or match["pname"]
-    if not secret_named(name) or _kept_value(name, match["value"]):
-        return match[0]
-    return f"{match['head']}[REDACTED:password]"
+    """Each var_dump string on the match's line (`_VAR_DUMP`) replaced when its name says
+    secret and the value is none a secret's name keeps (`_kept_value`); the others kept. The
+    length before it becomes the placeholder's (`string(19)`): the dump still reads as
+    var_dump's, and the secret's length is not told."""
+    pieces: list[str] = []
+    found: re.Match[str] | None = match
+    while found is not None:
+        rest = found["rest"]
+        end = _dumped_end(rest, int(found["length"]), found["oq"])
+        name = found["name"] or found["xname"] or found["pname"] or found["bname"]
+        if secret_named(name) and not _kept_value(name, rest[:end]):
+            head = f"{found['head']}{len(_PLACEHOLDER)}{found['close']}{_PLACEHOLDER}"
+        else:
+            head = found[0][: len(found[0]) - len(rest) + end]
+        tail = rest[end:]
+        found = _VAR_DUMP_PATTERN.search(tail)
+        pieces += (head, tail if found is None else tail[: found.start()])
+    return "".join(pieces)
 
 
 def _element_text(match: re.Match[str]) -> str:

@@ -1388,6 +1388,10 @@ PAIR_RULES: tuple[_Rule, ...] = (
         # inside it: read whole, its values replaced and its keys kept (`_ruby_hash_redacted`).
         # Node's `util.inspect` of a Buffer (`<Buffer 58 6b …>`): its bytes spell the value.
         # An Erlang or Elixir binary (`password => <<"…">>`): its text, `<<"` and `">>` kept.
+        # No value is PHP var_dump's type before its string (`string(10) "…"`: markup.py's
+        # var_dump rule read the string), nor an object property's visibility after its name
+        # (`["password":protected]=>`).
+        r"(?!string\([0-9]{1,10}+\)[ \t]|(?:public|protected|private)\]=>)"
         rf"(?P<value>(?P<ruby>{_RUBY_HASH})|(?P<buffer>{_NODE_BUFFER})|(?P<binary>{_ERLANG_BINARY})"
         rf"|(?P<call>{CODE_READ})"
         # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
