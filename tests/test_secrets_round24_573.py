@@ -1,14 +1,16 @@
 """Round 24 (helper 573): a Go `%+v` password whose capitalised word and colon read as the next
 field (`Password:correct Horse:battery Host:db`); PHP var_dump's string whose `string(n)` a pair
 rule took for the value (Xdebug's `'password' =>`, a joined `["password":protected]=>`, a name
-a log wrote before the dump) and whose length told the secret's. Each goes while ordinary text
-around it stays, and on every way out (the egress audit's rig)."""
+a log wrote before the dump) and whose length told the secret's; LaunchDarkly's API access
+tokens (`api-<uuid>`). Each goes while ordinary text around it stays, and on every way out (the
+egress audit's rig)."""
 
 from __future__ import annotations
 
 import json
 import random
 import string
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from triage.incidents.sqlite import SQLiteStore
 from triage.redact import Redactor
 
 P = "[REDACTED:password]"
+T = "[REDACTED:token]"
 _RANDOM = random.Random(573)
 _ALNUM = string.ascii_letters + string.digits
 
@@ -32,6 +35,10 @@ def _text(text: str) -> str:
 
 def _random(count: int) -> str:
     return "".join(_RANDOM.choice(_ALNUM) for _ in range(count))
+
+
+def _uuid() -> str:
+    return str(uuid.UUID(int=_RANDOM.getrandbits(128), version=4))
 
 
 # --- Go's %+v: a passphrase's capitalised word before a colon ----------------------------------
@@ -154,12 +161,27 @@ def test_a_var_dumps_other_strings_stay() -> None:
     assert _text(given) == given
 
 
+# --- LaunchDarkly's API access tokens -----------------------------------------------------------
+
+
+def test_a_launchdarkly_api_token_goes_and_its_public_mobile_key_stays() -> None:
+    """`api-<uuid>` (a personal or service access token) goes bare, in a header and in a URL's
+    path; a mobile key (`mob-<uuid>`, public by LaunchDarkly's docs) and a name ending in
+    `-api-<uuid>` (a resource's name and id) stay."""
+    token, mobile, named = _uuid(), _uuid(), _uuid()
+    given = (
+        f"ld token api-{token} rejected; LD_MOBILE_KEY=mob-{mobile}; svc orders-api-{named} healthy"
+    )
+    assert _text(given) == given.replace(f"api-{token}", T)
+    assert T in _text(f"curl -H 'Authorization: api-{token}' https://app.launchdarkly.com")
+
+
 # --- every way out ------------------------------------------------------------------------------
 
 
 def _secrets() -> list[Secret]:
     passphrase = _random(12)
-    dumped, joined = _random(15), _random(15)
+    dumped, joined, token = _random(15), _random(15), _uuid()
     return [
         Secret(
             "go-passphrase",
@@ -176,6 +198,7 @@ def _secrets() -> list[Secret]:
             f'config password => string(15) "{joined}" host => string(2) "db"',
             (joined,),
         ),
+        Secret("launchdarkly-api", f"LaunchDarkly 401 for api-{token}", (token,)),
     ]
 
 

@@ -60,7 +60,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Replicate r8_, Infracost ico-, crates.io cio, NuGet oy2,
                                   OpenShift sha256~, xAI xai-, Perplexity pplx-, New Relic
                                   NRJS-, SonarQube squ_/sqp_/sqa_, Yandex t1., Typeform tfp_,
-                                  Resend re_, LaunchDarkly sdk-<uuid>, HubSpot pat-na1-/
+                                  Resend re_, LaunchDarkly sdk-/api-<uuid>, HubSpot pat-na1-/
                                   pat-eu1-<uuid>, Airtable pat<14>.<64 hex>, Harness pat./sat.,
                                   Mapbox sk.eyJ…, Square EAAA… and Facebook EAA…, Firebase
                                   AAAA…:APA91b…, Twitter AAAA…(22 A), Braintree
@@ -285,9 +285,12 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     (Config(password=a b, url=…), {db.password=a b, …}) and of
                                     Go's %+v struct (&{Host:db Password:a b User:app}), to the
                                     next field or the closing bracket (a field named as Go
-                                    names one: Password:Zq9 Xk7:pQ2v Host:db goes to Host);
+                                    names one: Password:Zq9 Xk7:pQ2v Host:db goes to Host; a
+                                    word alone, one config structs name: Password:correct
+                                    Horse:battery Host:db goes to Host);
                                   - PHP's print_r ([password] => …) and var_dump (["password"]=>
-                                    then string(n) "…"); Symfony's VarDumper as HTML (Laravel's
+                                    then string(n) "…", to its length; n written as the
+                                    placeholder's, 19); Symfony's VarDumper as HTML (Laravel's
                                     dd(), Symfony's error page): a sf-dump-key or property span
                                     naming a secret, then its sf-dump-str span's text;
                                   - a value a validator echoes under a secret field's name

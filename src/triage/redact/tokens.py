@@ -291,6 +291,9 @@ _SHAPED = (
     ("tfp_", "[A-Za-z0-9_.=-]{59}"),  # Typeform
     ("re_", f"(?=[A-Za-z_]{{0,32}}[0-9]){_ALNUM}{{8}}_{_ALNUM}{{24}}"),  # Resend
     ("sdk-", _UUID),  # LaunchDarkly SDK keys
+    # … and its API access tokens, not a name's last part (`orders-api-<uuid>`, a resource's
+    # name and id); its mobile keys (`mob-`) are public, as its docs say.
+    ("api-", rf"(?<![\w-]api-){_UUID}"),
     ("pat-na1-", _UUID),  # HubSpot private app tokens (US, EU)
     ("pat-eu1-", _UUID),
     ("pat", r"[A-Za-z0-9]{14}\.[0-9a-f]{64}"),  # Airtable
