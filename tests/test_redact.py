@@ -438,6 +438,10 @@ CASES = [
         "https://discord.com/api/webhooks/[REDACTED:discord-webhook]",
     ),
     (
+        "rtmp://a.rtmp.youtube.com/live2/" + _run(4) + "-" + _run(4) + "-9" + _run(3),
+        "rtmp://a.rtmp.youtube.com/live2/[REDACTED:token]",
+    ),
+    (
         "https://hooks.zapier.com/hooks/catch/7031225/" + _run(7, HEX) + "/",
         "https://hooks.zapier.com/hooks/catch/[REDACTED:token]/",
     ),

@@ -176,12 +176,83 @@ def test_a_launchdarkly_api_token_goes_and_its_public_mobile_key_stays() -> None
     assert T in _text(f"curl -H 'Authorization: api-{token}' https://app.launchdarkly.com")
 
 
+# --- hunted this round: NATS nkey seeds, stream keys, curl's clustered -u ------------------------
+
+_BASE32 = string.ascii_uppercase + "234567"
+
+
+def _seed(kind: str) -> str:
+    return "S" + kind + "".join(_RANDOM.choice(_BASE32) for _ in range(56))
+
+
+def test_a_nats_nkey_seed_goes_and_its_public_key_stays() -> None:
+    """An nkey seed (S + the kind's letter + 56 of base32) goes in a .creds file's block and
+    after a name; a public key (U…, 56 characters) and a word in capitals stay."""
+    seed, account = _seed("U"), _seed("A")
+    public = "U" + "".join(_RANDOM.choice(_BASE32) for _ in range(55))
+    given = (
+        f"-----BEGIN USER NKEY SEED-----\n{seed}\n------END USER NKEY SEED------\n"
+        f"NATS_ACCOUNT_SEED={account} user {public} SUBSCRIPTION_LIMIT_EXCEEDED"
+    )
+    shown = _text(given)
+    assert seed not in shown and account not in shown
+    assert public in shown and "SUBSCRIPTION_LIMIT_EXCEEDED" in shown
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (
+            "rtmp://a.rtmp.youtube.com/live2/ab1d-efgh-ijkl-mn0p-qrst",
+            f"rtmp://a.rtmp.youtube.com/live2/{T}",
+        ),
+        (
+            'ffmpeg -f flv "rtmps://live-api-s.facebook.com:443/rtmp/FB-1234567890-0-AbCdEf" -y',
+            f'ffmpeg -f flv "rtmps://live-api-s.facebook.com:443/rtmp/{T}" -y',
+        ),
+        (
+            "publish to rtmp://live.twitch.tv/app/live_123456789_yX2HVAR9t1e0e6aahPvTGo6wApCQlv",
+            f"publish to rtmp://live.twitch.tv/app/{T}",
+        ),
+        ("stream key live_123456789_yX2HVAR9t1e0e6aahPvTGo6wApCQlv", f"stream key {T}"),
+    ],
+    ids=["youtube", "facebook", "twitch-url", "twitch-bare"],
+)
+def test_a_stream_key_goes_and_the_servers_address_stays(given: str, shown: str) -> None:
+    """An RTMP URL's last path segment (the stream key) goes, its host and application stay;
+    Twitch's `live_<id>_<30>` goes bare too."""
+    assert _text(given) == shown
+
+
+def test_a_stream_name_and_words_after_live_stay() -> None:
+    """A stream named by a word (`live/stream`, `live/cam01`) and `live_` in prose stay."""
+    given = "rtmp://media.example.com/live/stream rtmp://10.0.0.5:1935/live/cam01 live_events_on"
+    assert _text(given) == given
+
+
+@pytest.mark.parametrize(
+    "flags", ["-su", "-sSu", "-fsSLku", "-s -o /dev/null -ku"], ids=["su", "sSu", "fsSLku", "ku"]
+)
+def test_curls_user_after_its_clustered_flags_loses_its_password(flags: str) -> None:
+    """curl's `-u user:password` glued after flags that take no value (`-su`) loses the
+    password as `-u` alone does; the user and the URL stay."""
+    given = f"/usr/bin/curl {flags} admin:x1KcmxWCZoyMVP http://es:9200/_cluster/health"
+    assert _text(given) == given.replace("x1KcmxWCZoyMVP", P)
+
+
+def test_clustered_flags_ending_in_u_outside_curl_stay() -> None:
+    """Another command's `-fu a:b` (ps, sort) and a container's `-itu 1000:1000` stay."""
+    given = "curl -s http://x; ps -fu root:wheel; sort -su a:b; docker run -itu 1000:1000 img"
+    assert _text(given) == given
+
+
 # --- every way out ------------------------------------------------------------------------------
 
 
 def _secrets() -> list[Secret]:
     passphrase = _random(12)
     dumped, joined, token = _random(15), _random(15), _uuid()
+    seed, stream, curled = _seed("U"), f"{_random(4)}-{_random(4)}-{_random(4)}-7x9q", _random(14)
     return [
         Secret(
             "go-passphrase",
@@ -199,6 +270,13 @@ def _secrets() -> list[Secret]:
             (joined,),
         ),
         Secret("launchdarkly-api", f"LaunchDarkly 401 for api-{token}", (token,)),
+        Secret("nkey-seed", f"nats: bad seed {seed}", (seed[2:],)),
+        Secret(
+            "rtmp-stream-key",
+            f"ffmpeg: rtmp://a.rtmp.youtube.com/live2/{stream} Broken pipe",
+            (stream,),
+        ),
+        Secret("curl-clustered-u", f"curl -fsSu admin:{curled} http://es:9200", (curled,)),
     ]
 
 

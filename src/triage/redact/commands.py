@@ -1701,6 +1701,9 @@ COMMAND_RULES: tuple[
         # Not a Windows tool's user (`winrs -u:admin`, `-user:admin`, `-username:admin`): its
         # password is an option of its own.
         r"((?<![\w-])(?:-[uU](?!:|ser(?:name)?:)[ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3}"
+        # curl's -u after its short flags that take no value (`curl -su`, `-fsSLku`).
+        rf"|{_COMMAND_START}{_COMMAND_PATH}curl[ \t]{_up_to('-[A-Za-z]{1,8}[uU]', 200)}"
+        r"(?<![\w-])-[sSfLkvigIN46jOqR]{1,8}+[uU][ \t=]{1,3}"
         # ncat's and socat's proxy credentials (`--proxy-auth user:password`).
         r"|--proxy-?auth[ \t=]{1,3}"
         # jenkins-cli's `-auth user:token` too (its `-auth @file` names a file).
@@ -1730,6 +1733,7 @@ COMMAND_RULES: tuple[
         _user_password,
         "-u",
         "-U",
+        "curl",
         "--user",
         "--proxy-user",
         *("--proxy-auth", "--proxyauth"),

@@ -294,6 +294,11 @@ _SHAPED = (
     # … and its API access tokens, not a name's last part (`orders-api-<uuid>`, a resource's
     # name and id); its mobile keys (`mob-`) are public, as its docs say.
     ("api-", rf"(?<![\w-]api-){_UUID}"),
+    # NATS nkey seeds (user, account, operator, server, cluster, curve): S, the kind's letter,
+    # then 56 of base32 (a .creds file's NKEY SEED block, NATS_NKEY_SEED); the public keys (U…,
+    # A…, 56 characters) stay.
+    *((f"S{kind}", "[A-Z2-7]{56}") for kind in "UAONCX"),
+    ("live_", "[0-9]{5,12}_[A-Za-z0-9]{30}"),  # Twitch stream keys (in an RTMP URL's path)
     ("pat-na1-", _UUID),  # HubSpot private app tokens (US, EU)
     ("pat-eu1-", _UUID),
     ("pat", r"[A-Za-z0-9]{14}\.[0-9a-f]{64}"),  # Airtable
@@ -771,6 +776,17 @@ TOKEN_RULES: tuple[
         rf"{_prefixed('gAAAAA')}{_B64URL}{{80,4096}}+={{0,2}}(?![A-Za-z0-9_=-])",
         "[REDACTED:token]",
         "gAAAAA",
+    ),
+    # An RTMP URL's stream key, the path's last segment after the application's (`rtmp://a.
+    # rtmp.youtube.com/live2/<key>`, Facebook's `rtmps://…/rtmp/FB-…`, Twitch's `app/live_…`):
+    # whoever holds it broadcasts as the channel. The host and the application stay; a key
+    # holds a digit and 12 characters at least (a word, `live/stream`, is a name).
+    _rule(
+        r"(rtmp[st]?://[^\s/@]{1,253}+/(?:[^\s/?#\"'<>]{1,64}+/){1,3}+)"
+        r"(?=[^\s/?#\"'<>]{0,255}[0-9])[^\s/?#\"'<>\\]{12,256}+",
+        r"\1[REDACTED:token]",
+        "rtmp",
+        flags=re.IGNORECASE,
     ),
     # Webhook URLs: the host and the kind of hook stay, the ids and the secret go.
     _rule(
