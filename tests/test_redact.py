@@ -442,6 +442,18 @@ CASES = [
         "rtmp://a.rtmp.youtube.com/live2/[REDACTED:token]",
     ),
     (
+        "https://oncall.example.com/integrations/v1/grafana_alerting/" + _run(25) + "/",
+        "https://oncall.example.com/integrations/v1/grafana_alerting/[REDACTED:token]/",
+    ),
+    (
+        "macaroon " + "0201036c6e6402" + "08" + _run(16, HEX) + "00" * 40,
+        "macaroon [REDACTED:token]",
+    ),
+    (
+        "macaroon " + base64.b64encode(b"\x02\x01\x03lnd\x02\x08" + b"\x07" * 60).decode(),
+        "macaroon [REDACTED:token]",
+    ),
+    (
         "https://hooks.zapier.com/hooks/catch/7031225/" + _run(7, HEX) + "/",
         "https://hooks.zapier.com/hooks/catch/[REDACTED:token]/",
     ),

@@ -2,11 +2,13 @@
 field (`Password:correct Horse:battery Host:db`); PHP var_dump's string whose `string(n)` a pair
 rule took for the value (Xdebug's `'password' =>`, a joined `["password":protected]=>`, a name
 a log wrote before the dump) and whose length told the secret's; LaunchDarkly's API access
-tokens (`api-<uuid>`). Each goes while ordinary text around it stays, and on every way out (the
-egress audit's rig)."""
+tokens (`api-<uuid>`); then, hunted: NATS nkey seeds, RTMP stream keys, curl's `-su user:pw`,
+macaroons, Grafana OnCall's integration URLs. Each goes while ordinary text around it stays,
+and on every way out (the egress audit's rig)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import string
@@ -246,6 +248,50 @@ def test_clustered_flags_ending_in_u_outside_curl_stay() -> None:
     assert _text(given) == given
 
 
+# --- macaroons and Grafana OnCall's integration URLs ----------------------------------------------
+
+
+def _v2_macaroon() -> bytes:
+    """A v2 macaroon's bytes as LND bakes one: location `lnd`, an identifier, a signature."""
+    identifier = bytes(_RANDOM.randrange(256) for _ in range(40))
+    signature = bytes(_RANDOM.randrange(256) for _ in range(32))
+    return (
+        b"\x02\x01\x03lnd\x02" + bytes([len(identifier)]) + identifier + b"\x00\x06\x20" + signature
+    )
+
+
+def test_a_macaroon_goes_as_hex_and_as_base64() -> None:
+    """A v2 macaroon as hex (gRPC's `macaroon` metadata, `lncli`) and as base64, and a v1 one
+    as base64 (`MDAx…location`), go; the text around them stays."""
+    v2 = _v2_macaroon()
+    v1 = base64.urlsafe_b64encode(
+        b"0019location http://x/\n0015identifier " + _random(20).encode() + b"\n"
+    ).decode()
+    given = (
+        f"grpc-metadata-macaroon: {v2.hex()} rejected; "
+        f"juju macaroon {base64.b64encode(v2).decode()} and {v1} expired"
+    )
+    assert _text(given) == (
+        f"grpc-metadata-macaroon: {T} rejected; juju macaroon {T} and {T} expired"
+    )
+
+
+def test_runs_shaped_as_a_macaroon_whose_bytes_are_none_stay() -> None:
+    """Hex that starts `0201` and base64 that starts `MDA` or `AgE`, whose bytes do not start
+    as a macaroon (a location of control bytes; no `location` after v1's length), stay."""
+    given = "id 020103aabbcc" + "00" * 50 + " blob " + base64.b64encode(b"0012345678" * 8).decode()
+    assert _text(given) == given
+
+
+def test_a_grafana_oncall_integration_token_goes() -> None:
+    """Grafana OnCall's integration URL keeps its host and kind and loses its token."""
+    token = _random(25)
+    given = (
+        f"POST https://oncall-prod-us-central-0.grafana.net/oncall/integrations/v1/webhook/{token}/"
+    )
+    assert _text(given) == given.replace(token, T)
+
+
 # --- every way out ------------------------------------------------------------------------------
 
 
@@ -253,6 +299,7 @@ def _secrets() -> list[Secret]:
     passphrase = _random(12)
     dumped, joined, token = _random(15), _random(15), _uuid()
     seed, stream, curled = _seed("U"), f"{_random(4)}-{_random(4)}-{_random(4)}-7x9q", _random(14)
+    macaroon, oncall = _v2_macaroon().hex(), _random(25)
     return [
         Secret(
             "go-passphrase",
@@ -277,6 +324,12 @@ def _secrets() -> list[Secret]:
             (stream,),
         ),
         Secret("curl-clustered-u", f"curl -fsSu admin:{curled} http://es:9200", (curled,)),
+        Secret("lnd-macaroon", f"lnd: macaroon {macaroon} denied", (macaroon[60:120],)),
+        Secret(
+            "grafana-oncall",
+            f"https://oncall.example.com/integrations/v1/alertmanager/{oncall}/ 403",
+            (oncall,),
+        ),
     ]
 
 

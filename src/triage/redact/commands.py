@@ -1733,7 +1733,8 @@ COMMAND_RULES: tuple[
         _user_password,
         "-u",
         "-U",
-        "curl",
+        # … curl's clustered flags: `curl` then a space (a needle starting `c` would be new).
+        *("rl ", "rl\t"),
         "--user",
         "--proxy-user",
         *("--proxy-auth", "--proxyauth"),

@@ -19,6 +19,7 @@ from triage.redact.continued import INI_CONTINUED_RULES
 from triage.redact.grouped import GROUPED_RULES
 from triage.redact.hex_runs import HEX_RULES
 from triage.redact.logins import LOGIN_RULES
+from triage.redact.macaroons import MACAROON_RULES
 from triage.redact.markup import MARKUP_RULES
 from triage.redact.pairs import CHANGED_VALUE_RULES, PAIR_RULES, TOLD_RULES
 from triage.redact.personal import PERSONAL_RULES
@@ -35,6 +36,7 @@ from triage.redact.web import HEADER_RULES, URL_RULES
 _RULES: tuple[_Rule, ...] = (
     *GROUPED_RULES,  # grouped: an AWS key id or a GitHub token written in spaced groups
     *TOKEN_RULES,  # tokens: private keys, hashes, JWTs, webhook URLs, vendors' tokens
+    *MACAROON_RULES,  # macaroons: LND's, Juju's, by their serialised shape
     *HEX_RULES,  # hex_runs: a secret written as hex, a hex dump's rows
     *CLOUD_RULES,  # cloud: AWS signatures and keys, Datadog, Azure
     *HEADER_RULES,  # web: Bearer, Authorization, Cookie; a URL's user and password

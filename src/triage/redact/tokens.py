@@ -819,6 +819,13 @@ TOKEN_RULES: tuple[
         "weixin.qq.com/",
         flags=re.IGNORECASE,
     ),
+    # Grafana OnCall's integration URL, on Grafana Cloud or a host of one's own: the
+    # integration's kind stays, its token (anyone holding it raises alerts) goes.
+    _rule(
+        r"(/integrations/v1/[a-z][a-z0-9_]{1,63}+/)[A-Za-z0-9]{20,64}+(?![A-Za-z0-9_-])",
+        r"\1[REDACTED:token]",
+        "integrations/v1/",
+    ),
     # Mattermost's incoming webhook, on any host: `/hooks/` and its id, 26 lower-case letters
     # and digits (Mattermost's id shape; anyone holding the URL may post).
     _rule(
