@@ -441,6 +441,8 @@ CASES = [
         "rtmp://a.rtmp.youtube.com/live2/" + _run(4) + "-" + _run(4) + "-9" + _run(3),
         "rtmp://a.rtmp.youtube.com/live2/[REDACTED:token]",
     ),
+    ("ld api-3f2c9a1e-7b4d-4e8a-9c1f-2d3e4f5a6b7c", "ld [REDACTED:token]"),
+    ("seed SUA" + _run(55, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), "seed [REDACTED:token]"),
     (
         "https://oncall.example.com/integrations/v1/grafana_alerting/" + _run(25) + "/",
         "https://oncall.example.com/integrations/v1/grafana_alerting/[REDACTED:token]/",

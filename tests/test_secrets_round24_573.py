@@ -184,11 +184,12 @@ _BASE32 = string.ascii_uppercase + "234567"
 
 
 def _seed(kind: str) -> str:
-    return "S" + kind + "".join(_RANDOM.choice(_BASE32) for _ in range(56))
+    """A seed as nkeys encodes one: S, the kind's letter, A, then 55 of base32."""
+    return "S" + kind + "A" + "".join(_RANDOM.choice(_BASE32) for _ in range(55))
 
 
 def test_a_nats_nkey_seed_goes_and_its_public_key_stays() -> None:
-    """An nkey seed (S + the kind's letter + 56 of base32) goes in a .creds file's block and
+    """An nkey seed (S, the kind's letter, A, 55 of base32) goes in a .creds file's block and
     after a name; a public key (U…, 56 characters) and a word in capitals stay."""
     seed, account = _seed("U"), _seed("A")
     public = "U" + "".join(_RANDOM.choice(_BASE32) for _ in range(55))

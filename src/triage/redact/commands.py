@@ -545,14 +545,30 @@ def _not_a_login(match: re.Match[str]) -> bool:
 _FUZZ_MARKER = re.compile(r"FUZ(?:[0-9]{1,2})?Z")
 
 
+#: curl run as a command (after a separator, a line break escaped inside a JSON string, or a
+#: path), then its arguments on the line.
+_CURL_RUN = re.compile(
+    r"(?:^|[\s;|&(`\"']|\\[nrt])(?:[^\s;|&(`\"'\\]{0,256}/)?curl[ \t][^\r\n;|&]{0,512}\Z",
+    re.MULTILINE,
+)
+
+
+def _curl_before(match: re.Match[str]) -> bool:
+    """Whether curl runs before a clustered `-…u` on its line (`curl -su`, not `ps -fu`)."""
+    text, at = match.string, match.start()
+    return _CURL_RUN.search(text, text.rfind("\n", max(0, at - 768), at) + 1, at) is not None
+
+
 def _user_password(match: re.Match[str]) -> str:
     """The password of a `-u user:password` (curl's proxy's `-U`, `--proxy-user` too) replaced
     (its own quotes, or those around the pair, kept; a DSN's host after it kept); docker's
     `-u 1000:1000` (a user and a group id, or a group alone: `-u :1000`), what is no login
     (`_not_a_login`: a JDBC URL, a container's user and group) and a variable's reference
-    outside single quotes (`admin:$DB_PW`: `_REFERENCE`) and wfuzz's payload markers
-    (`FUZZ:FUZ2Z`) stay."""
+    outside single quotes (`admin:$DB_PW`: `_REFERENCE`), wfuzz's payload markers
+    (`FUZZ:FUZ2Z`) and a clustered `-…u` no curl runs before (`ps -fu root:wheel`) stay."""
     password = match["whole"] or match["quoted"] or match["pw"]
+    if match["cluster"] is not None and not _curl_before(match):
+        return match[0]
     quote = (match["uq"] or match["pq"] or "").lstrip("\\")
     if quote != "'" and _REFERENCE.fullmatch(password) is not None:
         return match[0]
@@ -1701,9 +1717,9 @@ COMMAND_RULES: tuple[
         # Not a Windows tool's user (`winrs -u:admin`, `-user:admin`, `-username:admin`): its
         # password is an option of its own.
         r"((?<![\w-])(?:-[uU](?!:|ser(?:name)?:)[ \t=]{0,3}|--(?:proxy-)?user[ \t=]{1,3}"
-        # curl's -u after its short flags that take no value (`curl -su`, `-fsSLku`).
-        rf"|{_COMMAND_START}{_COMMAND_PATH}curl[ \t]{_up_to('-[A-Za-z]{1,8}[uU]', 200)}"
-        r"(?<![\w-])-[sSfLkvigIN46jOqR]{1,8}+[uU][ \t=]{1,3}"
+        # curl's -u after its short flags that take no value (`curl -su`, `-fsSLku`; curl
+        # before it on the line: `_user_password`).
+        r"|-(?P<cluster>[sSfLkvigIN46jOqR]{1,8}+)[uU][ \t=]{1,3}"
         # ncat's and socat's proxy credentials (`--proxy-auth user:password`).
         r"|--proxy-?auth[ \t=]{1,3}"
         # jenkins-cli's `-auth user:token` too (its `-auth @file` names a file).

@@ -30,6 +30,7 @@ from triage.redact.rule import (
     _prefixed_each,
     _Rule,
     _rule,
+    holds_run,
 )
 from triage.redact.shaped import SHAPED_RULES
 from triage.redact.wrapped import WRAPPED_TOKEN_RULES
@@ -291,13 +292,6 @@ _SHAPED = (
     ("tfp_", "[A-Za-z0-9_.=-]{59}"),  # Typeform
     ("re_", f"(?=[A-Za-z_]{{0,32}}[0-9]){_ALNUM}{{8}}_{_ALNUM}{{24}}"),  # Resend
     ("sdk-", _UUID),  # LaunchDarkly SDK keys
-    # … and its API access tokens, not a name's last part (`orders-api-<uuid>`, a resource's
-    # name and id); its mobile keys (`mob-`) are public, as its docs say.
-    ("api-", rf"(?<![\w-]api-){_UUID}"),
-    # NATS nkey seeds (user, account, operator, server, cluster, curve): S, the kind's letter,
-    # then 56 of base32 (a .creds file's NKEY SEED block, NATS_NKEY_SEED); the public keys (U…,
-    # A…, 56 characters) stay.
-    *((f"S{kind}", "[A-Z2-7]{56}") for kind in "UAONCX"),
     ("live_", "[0-9]{5,12}_[A-Za-z0-9]{30}"),  # Twitch stream keys (in an RTMP URL's path)
     ("pat-na1-", _UUID),  # HubSpot private app tokens (US, EU)
     ("pat-eu1-", _UUID),
@@ -981,6 +975,19 @@ TOKEN_RULES: tuple[
         _twilio_pair,
         "AC",
         "SK",
+    ),
+    # LaunchDarkly's API access tokens (`api-<uuid>`), not a name's last part (`orders-api-
+    # <uuid>`, a resource's name and id); its mobile keys (`mob-`) are public, as its docs say.
+    # A rule of its own: `api-` is common in text (hosts, paths) that holds no vendor's token.
+    _rule(rf"api-(?<![\w-]api-){_UUID}{_END}", "[REDACTED:token]", "api-"),
+    # NATS nkey seeds (user, account, operator, server, cluster, curve): S, the kind's letter,
+    # A (the kind's byte's low bits), then 55 of base32 (a .creds file's NKEY SEED block,
+    # NATS_NKEY_SEED); the public keys (U…, A…, 56 characters) stay. Gated by the run it is, not
+    # by `S` and a capital, which start many words in capitals.
+    _rule(
+        rf"{_prefixed('S')}[UAONCX]A[A-Z2-7]{{55}}{_END}",
+        "[REDACTED:token]",
+        gate=holds_run(58),
     ),
     # Twilio's API key sids (SK + 32 hex) and Octopus Deploy's API keys (API- + 26 capitals and
     # digits): rules of their own, which start with the literal the engine jumps to, as `SK`
