@@ -950,3 +950,8 @@ def watch_clock() -> tuple[list[None], Token[list[None] | None]]:
 
 def unwatch_clock(token: Token[list[None] | None]) -> None:
     _CLOCK_ASKED.reset(token)
+
+
+def watching() -> bool:
+    """Whether a reading under way is watched (`watch_clock`)."""
+    return _CLOCK_ASKED.get() is not None
