@@ -355,3 +355,26 @@ async def test_this_rounds_leaks_leave_the_process_by_no_path(
     body, attributes = PLACES[place](secret.text)
     shown = await egress(store, tmp_path / "egress.db", body, attributes)
     assert shown.leaks(secret) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Evaluating secrets:\n=> Object\nEvaluating String:\n=> 'API_TOKEN'\nResult: 'main'",
+        "Loading secrets:\n=> 3 found\nChecking Vault:\n=> 'DB_PASSWORD' Result: 'ok'",
+    ],
+)
+def test_a_secret_name_in_a_json_string_does_not_take_the_lines_after_it(text: str) -> None:
+    """Go's `%+v` is one line: a secret's name with a colon inside a JSON object's string (a
+    CI log's `Evaluating secrets:`) takes no value over the string's escaped line breaks to
+    the object's brace (round 24's one-word fields let it run there: CI failed on it)."""
+    assert Redactor().text(json.dumps({"log": text})) == json.dumps({"log": text})
+
+
+def test_a_go_struct_in_a_json_string_still_loses_its_password_before_a_line_break() -> None:
+    """A Go struct logged in a JSON string, a line after it: the password goes, its
+    passphrase's field-shaped word with it, and the next line stays."""
+    text = "cfg &{Host:db Password:correct Horse:battery}\nnext Status: ok"
+    shown = Redactor().text(json.dumps({"log": text}))
+    assert "battery" not in shown and "correct" not in shown
+    assert "Host:db" in shown and "\\nnext Status: ok" in shown

@@ -1202,13 +1202,15 @@ PAIR_RULES: tuple[_Rule, ...] = (
     # Go's `%+v` of a struct (`&{Host:db Password:hunter two User:app}`): a secret field's
     # value runs, spaces and all, to the next ` <Field>:` (an identifier shaped as Go names
     # fields, `_GO_FIELD_NAME`) or the closing brace. Only right after `{` (not a shell's
-    # `${`) or a space, inside a brace left open (`_go_field`).
+    # `${`) or a space, inside a brace left open (`_go_field`). `%+v` writes one line, so the
+    # value never runs over a line break escaped inside a JSON string (`\n`, `\r`): a CI log's
+    # `Evaluating secrets:\n…` in a JSON object is no struct's field.
     _rule(
         # The `{` or space is read, not looked behind for: the engine then jumps between them.
         rf"(?P<head>[{{ ](?<!\$\{{)(?=\w{{1,65}}+:)(?P<name>\w{{0,64}}?{_SECRET_NAME}):)"
         r"(?!\[REDACTED)"
         rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[ }}])"
-        rf"(?P<value>[^\s{{}}](?:[^\s{{}}]|[ \t](?!{_GO_FIELD_NAME}:)){{0,511}}+)"
+        rf"(?P<value>(?!\\[nr])[^\s{{}}](?:(?!\\[nr])[^\s{{}}]|[ \t](?!{_GO_FIELD_NAME}:)){{0,511}}+)"
         rf"(?=[ \t]{_GO_FIELD_NAME}:|\}})",
         _go_field,
         *_SECRET_NAME_NEEDLES,
