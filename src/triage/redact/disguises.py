@@ -76,7 +76,36 @@ def _unescaped_unseen(match: re.Match[str]) -> str:
         return match[0]
     if _SEQUENCE_GLUE_CHARACTER.match(ch) and _in_escaped_emoji(match):
         return match[0]  # a joiner, selector or tag of an emoji sequence, escaped (`_visible`)
+    if ch in "\u200c\u200d" and _in_escaped_word(match):
+        return match[0]  # a joining script's joiner, escaped (`_visible`)
     return ""
+
+
+def _joining(escape: str | None, raw: str | None) -> bool:
+    """Whether a character beside a joiner (an escape's hex digits or a raw one) is of a
+    joining script (`_JOINING_SCRIPT`)."""
+    ch = chr(int(escape, 16)) if escape else raw
+    return ch is not None and _JOINING_CHARACTER.match(ch) is not None
+
+
+def _in_escaped_word(match: re.Match[str]) -> bool:
+    """Whether the escaped joiner `match` found stands between two characters of a joining
+    script, each raw or escaped (JSON dumped with ASCII only writes every Persian letter as
+    `\\u06cc`)."""
+    text = match.string
+    before = _ESCAPED_BEFORE.search(text, max(0, match.start() - 6), match.start())
+    after = _ESCAPED_AFTER.match(text, match.end())
+    return (
+        before is not None
+        and after is not None
+        and _joining(before[1], before[2])
+        and _joining(after[1], after[2])
+    )
+
+
+#: The character before an escape, escaped or raw; the one after it.
+_ESCAPED_BEFORE = re.compile(r"(?:\\u([0-9a-fA-F]{4})|(.))\Z", re.DOTALL)
+_ESCAPED_AFTER = re.compile(r"\\u([0-9a-fA-F]{4})|(.)", re.DOTALL)
 
 
 #: What an emoji sequence's escapes are read from: the text this far on either side.
@@ -146,9 +175,22 @@ _EMOJI_SEQUENCE = re.compile(
     "(?:\U000e0065\U000e006e\U000e0067|\U000e0073\U000e0063\U000e0074"
     "|\U000e0077\U000e006c\U000e0073)\U000e007f"
 )
-#: What an emoji sequence holds that `_visible` would otherwise drop: a text without any of
-#: these has no sequence to keep.
-_SEQUENCE_GLUE = re.compile("[\u200d\ufe0e\ufe0f\U000e007f]")
+#: The scripts whose words hold a zero-width non-joiner or joiner as spelling (Persian's
+#: `می‌خواهم`, Urdu, Syriac, N'Ko, the Indic scripts after a virama, Mongolian): their letters
+#: and marks. Between two of them one hides nothing (no rule reads these letters), and dropped
+#: it changed the word.
+_JOINING_SCRIPT = (
+    "\u0600-\u06ff\u0700-\u074f\u0750-\u077f\u07c0-\u07ff\u08a0-\u08ff\u0900-\u0dff"
+    "\u1800-\u18af\ufb50-\ufdff\ufe70-\ufeff"
+)
+#: A non-joiner or joiner a word of a joining script spells with, which `_visible` keeps.
+_SCRIPT_JOINER = f"(?<=[{_JOINING_SCRIPT}])[\u200c\u200d](?=[{_JOINING_SCRIPT}])"
+_JOINING_CHARACTER = re.compile(f"[{_JOINING_SCRIPT}]")
+#: What `_visible` keeps whole: an emoji sequence, a joining script's joiner.
+_KEPT = re.compile(f"{_EMOJI_SEQUENCE.pattern}|{_SCRIPT_JOINER}")
+#: What an emoji sequence or a joining script's word holds that `_visible` would otherwise
+#: drop: a text without any of these has nothing to keep.
+_SEQUENCE_GLUE = re.compile("[\u200c\u200d\ufe0e\ufe0f\U000e007f]")
 #: A character that an emoji sequence holds and that draws nothing alone: a joiner, a
 #: selector, a tag (`_unescaped_unseen` keeps its escape inside a sequence).
 _SEQUENCE_GLUE_CHARACTER = re.compile("[\u200d\ufe0e\ufe0f\U000e0020-\U000e007f]")
@@ -172,13 +214,14 @@ def dropped(ch: str) -> bool:
 
 def _visible(text: str) -> str:
     """`text` without invisible characters (controls and whitespace are kept), each emoji
-    sequence (`_EMOJI_SEQUENCE`) kept whole: dropped, its joiners, selectors and tags made a
-    family three faces and Scotland's flag a black one."""
+    sequence (`_EMOJI_SEQUENCE`) kept whole, and a joining script's joiners (`_SCRIPT_JOINER`):
+    dropped, its joiners, selectors and tags made a family three faces, Scotland's flag a
+    black one and Persian's `می‌خواهم` another spelling."""
     if _SEQUENCE_GLUE.search(text) is None:
         return _without_invisible(text)
     pieces: list[str] = []
     last = 0
-    for sequence in _EMOJI_SEQUENCE.finditer(text):
+    for sequence in _KEPT.finditer(text):
         pieces += (_without_invisible(text[last : sequence.start()]), sequence[0])
         last = sequence.end()
     pieces.append(_without_invisible(text[last:]))

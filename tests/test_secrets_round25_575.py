@@ -1,0 +1,71 @@
+"""Round 25 (helper 575): what round 24 left known and open, each closed with ordinary text
+around it kept: a password by its place in a printed value with no names
+(`DbCredentials(app,pw,db:5432)`), a secret's name spelled with its words apart (`pass_word`),
+kubeconfig's `client-key-data` that is base64 but no PEM, the URL after a quoted curl
+`-H "Authorization: …"`, a Persian word's zero-width non-joiner, and an LND macaroon's hex
+after its name's `=`. Each goes on every way out (the egress audit's rig)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from recording_pipeline import POLICY
+from test_egress_audit_509 import PLACES, Secret, egress
+from triage.incidents.sqlite import SQLiteStore
+from triage.redact import Redactor, secret_named
+
+P = "[REDACTED:password]"
+_RANDOM = random.Random(575)
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _text(text: str) -> str:
+    """`text` as the redactor writes it."""
+    return Redactor().text(text)
+
+
+def _random(count: int) -> str:
+    """`count` random letters and digits, with a capital, a small letter and a digit."""
+    while True:
+        value = "".join(_RANDOM.choice(_ALNUM) for _ in range(count))
+        if not value.isalpha() and not value.isdigit() and not value.islower():
+            return value
+
+
+# --- a joining script's zero-width non-joiner ------------------------------------------------------
+
+PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PERSIAN,
+        f"\u0645\u0646 {PERSIAN} \u0628\u0631\u0648\u0645",
+        "\u0915\u094d\u200d\u0937",
+        json.dumps({"m": PERSIAN}),
+        json.dumps({"m": PERSIAN}, ensure_ascii=False),
+    ],
+    ids=["word", "sentence", "devanagari-zwj", "json-escaped", "json-raw"],
+)
+def test_a_joiner_a_word_is_spelled_with_comes_out_as_it_went_in(text: str) -> None:
+    """A zero-width non-joiner or joiner between two letters of a joining script (Persian,
+    Devanagari), raw or escaped in JSON, is the word's spelling: the text comes out as is."""
+    assert _text(text) == text
+
+
+def test_a_joiner_that_hides_a_secret_still_goes() -> None:
+    """Between Latin letters, or between a Persian letter and a token, a joiner is dropped
+    as before, so it glues no secret's halves."""
+    assert _text("pass\u200cword=hunter2xyz") == f"password={P}"
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    assert token[8:] not in _text(f"\u0633\u0644\u0627\u0645\u200c{token}")
+    assert _text("x\u200c\u200c\u0645") == "x\u0645"
