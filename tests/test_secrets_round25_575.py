@@ -69,3 +69,27 @@ def test_a_joiner_that_hides_a_secret_still_goes() -> None:
     token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
     assert token[8:] not in _text(f"\u0633\u0644\u0627\u0645\u200c{token}")
     assert _text("x\u200c\u200c\u0645") == "x\u0645"
+
+
+# --- the URL after a quoted Authorization header ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    ['"Authorization: api-XXXX"', "'Authorization: api-XXXX'", '"Authorization: SSWS 00aBcD9x"'],
+    ids=["double", "single", "scheme"],
+)
+def test_a_quoted_authorization_header_keeps_its_closing_quote_and_the_url(header: str) -> None:
+    """curl's `-H "Authorization: …"` loses its credential only: the closing quote, the URL
+    and the flags after it stay."""
+    shown = _text(f"curl -sS -H {header} https://host.example.com/v2/path -o out.json")
+    assert shown.endswith(" https://host.example.com/v2/path -o out.json")
+    assert "XXXX" not in shown and "00aBcD9x" not in shown
+    assert shown.count(header[0]) == 2
+
+
+def test_an_authorization_value_with_a_quote_inside_a_word_goes_whole() -> None:
+    """A quote inside the value (`p"w…`) is the value's, as before: the value goes to the
+    quote that closes the header."""
+    shown = _text('curl -H "Authorization: Token ab"cd1234XYZ" https://h/p')
+    assert "cd1234XYZ" not in shown and shown.endswith(" https://h/p")

@@ -475,7 +475,9 @@ HEADER_RULES: tuple[_Rule, ...] = (
     # inside (`Authorization: Hunter2Hunter retried`) is the credential itself, sent raw.
     # The header's name may end a longer one (X-Forwarded-Authorization, --proxy-authorization).
     _rule(
-        r"((?<![A-Za-z0-9](?<!\\[nrt]))(?:proxy-)?authorization"
+        # A double quote before the name (`curl -H "Authorization: …" URL`) is the header's:
+        # its value ends at that quote before a space (`oq`), so the URL after it stays.
+        r"((?<![A-Za-z0-9](?<!\\[nrt]))(?:(?<=(?P<oq>\"))|)(?:proxy-)?authorization"
         # Its values may be a list (Go's http.Header as JSON, `"Authorization":["Bearer …"]`,
         # or printed, `map[Authorization:[Bearer …]]`): the value ends at its `]`.
         # Quoted, in a Python bytes literal too (botocore's debug log: `'Authorization': b'…'`).
@@ -494,7 +496,8 @@ HEADER_RULES: tuple[_Rule, ...] = (
         # In a list unquoted, to its `]`.
         rf"""(?(q)[^\r\n"'\\\s](?:{_INNER_QUOTE}|[^\r\n"'\\]){{0,4095}}"""
         rf"""|(?(lb)[^\]\s"'\\]{{1,4096}}+"""
-        rf"""|[^\r\n'\\\s](?:{_INNER_QUOTE}|[^\r\n'\\"]|"(?![ \t]{{0,3}}(?:[}}\]]|,[ \t]{{0,3}}"))){{0,4095}})))""",
+        rf"""|[^\r\n'\\\s](?:{_INNER_QUOTE}|[^\r\n'\\"]"""
+        rf"""|"(?![ \t]{{0,3}}(?:[}}\]]|,[ \t]{{0,3}}"))(?(oq)(?!\s|$))){{0,4095}})))""",
         partial(_authorization_value, placeholder="[REDACTED:authorization]"),
         "authorization",
         flags=re.IGNORECASE,
