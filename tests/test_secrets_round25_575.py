@@ -93,3 +93,40 @@ def test_an_authorization_value_with_a_quote_inside_a_word_goes_whole() -> None:
     quote that closes the header."""
     shown = _text('curl -H "Authorization: Token ab"cd1234XYZ" https://h/p')
     assert "cd1234XYZ" not in shown and shown.endswith(" https://h/p")
+
+
+# --- a secret's name with its words apart --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["pass_word", "pass-word", "PASS_WORD", "Pass.Word", "db_pass_word"]
+)
+def test_a_password_named_with_its_words_apart_goes(name: str) -> None:
+    """An INI's or .env's key that writes `password` as two words joined by `_`, `-` or `.`
+    names a secret as `password` does."""
+    assert secret_named(name)
+    assert _text(f"[db]\n{name}=hunter2Xy9q\nhost=db\n") == f"[db]\n{name}={P}\nhost=db\n"
+
+
+def test_names_that_only_start_with_pass_words_stay() -> None:
+    """A count of pass words and a key whose last part says something about a password stay."""
+    given = "pass_word_count=3 pass_words_total=12"
+    assert _text(given) == given
+    assert not secret_named("pass_word_count")
+
+
+# --- kubeconfig's client-key-data that is no PEM --------------------------------------------------
+
+
+def test_a_client_key_data_that_is_no_pem_goes_and_the_certificate_stays() -> None:
+    """`client-key-data` names the client's private key whatever its base64 holds (DER, not
+    PEM); `client-certificate-data` (public by design) stays."""
+    key = base64.b64encode(bytes(_RANDOM.randrange(256) for _ in range(96))).decode()
+    cert = base64.b64encode(bytes(_RANDOM.randrange(256) for _ in range(96))).decode()
+    given = (
+        "users:\n- name: admin\n  user:\n"
+        f"    client-certificate-data: {cert}\n    client-key-data: {key}\n"
+    )
+    shown = _text(given)
+    assert key[:40] not in shown and key[40:] not in shown
+    assert shown == given.replace(key, P)

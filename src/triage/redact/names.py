@@ -185,7 +185,14 @@ def _by_first_letter_ascii_first(*alternatives: str) -> str:
 #: Alternatives, each starting with its lower-case first letter (`_WORD` groups them by it).
 _SECRET_WORDS = (
     # A token's kind may be glued to it: ngrok's authtoken, an ACCESSTOKEN, Django's X-CSRFToken.
-    *(r"pass(?:word|wd|[_.-]?phrase|code)s?", "pwd?", "secrets?", "tokens?", "authtoken"),
+    # Its words apart too (an INI's or .env's `pass_word`, `pass-word`, `PASS_WORD`).
+    *(
+        r"pass(?:[_.-]?word|wd|[_.-]?phrase|[_.-]?code)s?",
+        "pwd?",
+        "secrets?",
+        "tokens?",
+        "authtoken",
+    ),
     *("accesstoken", "refreshtoken", "sessiontoken", "csrftoken", "xsrftoken"),
     # Vault's AppRole secret_id (AWS's SecretId, a secret's name or ARN, stays:
     # `_secret_reference`); a wallet's mnemonic; a Wi-Fi or IPsec pre-shared key (`psk`,
@@ -348,7 +355,7 @@ _LAST_PART = _by_first_letter(
     # Glued to what it is for (PGPASSWORD, dbpassword, DBPASSWORT; 数据库密码 needs no glue:
     # no ASCII letter comes before it), a short last part (REDIS_PASS), or glued to one of
     # `_GLUED_BEFORE` (`dbpass`, `ROOTPWD`, `userpw`).
-    rf"p(?:ass(?:(?:word|wd|wort|phrase|code)s?|(?:(?<={_SEP}pass)|{_glued('pass')})(?![A-Za-z]))"
+    rf"p(?:ass(?:(?:[_.-]?word|wd|wort|[_.-]?phrase|[_.-]?code)s?|(?:(?<={_SEP}pass)|{_glued('pass')})(?![A-Za-z]))"
     # A personal access token's short name (GITHUB_PAT, AZURE_DEVOPS_EXT_PAT).
     rf"|at(?<={_SEP}pat)(?![A-Za-z0-9])"
     rf"|w(?:d{_glued('pwd')}|{_glued('pw')})(?![A-Za-z]))",
@@ -421,7 +428,9 @@ _SECRET_NAME = (
     # (DB_PASSWORD_B64, token_base64, password_plain, secret_hex, password_b32: hex or
     # base32 is the same secret in another spelling).
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value|[_.-](?:v|sha)?[0-9]{1,6}+"
-    r"|[_.-](?:b(?:ase)?(?:64(?:url)?|32|58|85)|base16|hex|encoded|raw|plain(?:text)?))?"
+    r"|[_.-](?:b(?:ase)?(?:64(?:url)?|32|58|85)|base16|hex|encoded|raw|plain(?:text)?)"
+    # A key's file inlined as base64 (kubeconfig's `client-key-data`, `ssh_key_data`).
+    r"|(?<=key)[_.-]data)?"
     # … and a form's array index (PHP's and Rails' `password[]=`, `api_key[0]=`).
      + _FORM_INDEX
 )
