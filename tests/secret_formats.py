@@ -717,6 +717,53 @@ def launchdarkly(rng: random.Random) -> Secret:
     return Secret("sdk-" + body, (body,))
 
 
+def launchdarkly_api(rng: random.Random) -> Secret:
+    """LaunchDarkly's API access token (personal or service): `api-<uuid>`."""
+    body = uuid4(rng)
+    return Secret("api-" + body, (body,))
+
+
+def nkey_seed(kind: str) -> Callable[..., Secret]:
+    """An nkeys seed: S, the kind's letter (U user, A account, O operator), A, 55 of base32."""
+
+    def make(rng: random.Random) -> Secret:
+        body = chars(rng, BASE32, 55)
+        return Secret(f"S{kind}A{body}", (body,))
+
+    return make
+
+
+def rtmp_stream(rng: random.Random) -> Secret:
+    """A YouTube stream key in its RTMP ingest URL (the URL's last segment is the key)."""
+    key = "-".join(mixed(rng, LOWER_ALNUM, 4) for _ in range(5))
+    return Secret(f"rtmp://a.rtmp.youtube.com/live2/{key}", tuple(key.split("-")[1:]))
+
+
+def twitch_stream(rng: random.Random) -> Secret:
+    """Twitch's stream key: `live_<user id>_<30>`."""
+    body = mixed(rng, ALNUM, 30)
+    return Secret(f"live_{rng.randrange(10**8, 10**9)}_{body}", (body,))
+
+
+def lnd_macaroon(rng: random.Random) -> Secret:
+    """A v2 macaroon as LND bakes one (location `lnd`, an identifier, a signature), as hex."""
+    identifier = bytes(rng.randrange(256) for _ in range(40))
+    signature = bytes(rng.randrange(256) for _ in range(32))
+    raw = (
+        b"\x02\x01\x03lnd\x02" + bytes([len(identifier)]) + identifier + b"\x00\x06\x20" + signature
+    )
+    return Secret(raw.hex(), (identifier.hex(), signature.hex()))
+
+
+def grafana_oncall(rng: random.Random) -> Secret:
+    """Grafana OnCall's integration URL: its token is the path segment after the kind."""
+    token = mixed(rng, ALNUM, 25)
+    return Secret(
+        f"https://oncall-prod-us-central-0.grafana.net/oncall/integrations/v1/alertmanager/{token}/",
+        (token,),
+    )
+
+
 F = SecretFormat
 FORMATS: tuple[SecretFormat, ...] = (
     # Cloud: AWS.
@@ -957,6 +1004,13 @@ FORMATS: tuple[SecretFormat, ...] = (
     F("Typeform", "personal-token", "TYPEFORM_TOKEN", prefixed("tfp_", B64URL, 59)),
     F("Algolia", "admin-key", "ALGOLIA_ADMIN_API_KEY", named(HEX, 32), bare=False),
     F("LaunchDarkly", "sdk-key", "LAUNCHDARKLY_SDK_KEY", launchdarkly),
+    F("LaunchDarkly", "api-access-token", "LD_API_TOKEN", launchdarkly_api),
+    F("NATS", "user-nkey-seed", "NATS_NKEY_SEED", nkey_seed("U")),
+    F("NATS", "account-nkey-seed", "NATS_ACCOUNT_SEED", nkey_seed("A")),
+    F("YouTube", "rtmp-stream-url", "STREAM_URL", rtmp_stream),
+    F("Twitch", "stream-key", "TWITCH_STREAM_KEY", twitch_stream),
+    F("Lightning", "lnd-macaroon", "LND_MACAROON", lnd_macaroon),
+    F("Grafana", "oncall-integration-url", "ONCALL_WEBHOOK_URL", grafana_oncall),
     F("Harness", "api-key", "HARNESS_API_KEY", harness),
     F("Prefect", "api-key", "PREFECT_API_KEY", prefixed("pnu_", ALNUM, 36)),
     F("ReadMe", "api-key", "README_API_KEY", prefixed("rdme_", LOWER_ALNUM, 70)),

@@ -130,3 +130,20 @@ def test_a_client_key_data_that_is_no_pem_goes_and_the_certificate_stays() -> No
     shown = _text(given)
     assert key[:40] not in shown and key[40:] not in shown
     assert shown == given.replace(key, P)
+
+
+# --- a macaroon after its name -------------------------------------------------------------------
+
+
+def test_a_macaroon_after_its_names_equals_sign_goes() -> None:
+    """LND's macaroon as hex after `LND_MACAROON=` (and base64 after `macaroon=`) goes, as it
+    does after a space."""
+    identifier = bytes(_RANDOM.randrange(256) for _ in range(40))
+    signature = bytes(_RANDOM.randrange(256) for _ in range(32))
+    raw = (
+        b"\x02\x01\x03lnd\x02" + bytes([len(identifier)]) + identifier + b"\x00\x06\x20" + signature
+    )
+    given = f"LND_MACAROON={raw.hex()} next=ok macaroon={base64.b64encode(raw).decode()}"
+    shown = _text(given)
+    assert identifier.hex()[:16] not in shown and signature.hex()[:16] not in shown
+    assert "next=ok" in shown

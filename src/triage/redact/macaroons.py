@@ -11,12 +11,13 @@ from triage.redact.rule import _Rule, _rule, holds_run
 
 #: A macaroon as libmacaroons writes it: v1 as base64 (`MDAx…`: its first packet's length in
 #: hex, then `location`), v2's binary as base64 (`AgE…`) or as hex (`0201…`, as `lncli` prints
-#: one and gRPC's `macaroon` metadata carries it). Not inside a longer run of such characters.
+#: one and gRPC's `macaroon` metadata carries it). Not inside a longer run of such characters;
+#: after a name's `=` (`LND_MACAROON=0201…`, a query's `macaroon=AgE…`) too.
 _MACAROON_BASE64 = (
-    r"(?<![A-Za-z0-9+/_=-])(?P<b64>(?:MDA|AgE)[A-Za-z0-9+/_-]{60,16384}+={0,2}+)"
+    r"(?<![A-Za-z0-9+/_-])(?P<b64>(?:MDA|AgE)[A-Za-z0-9+/_-]{60,16384}+={0,2}+)"
     r"(?![A-Za-z0-9+/=_-])"
 )
-_MACAROON_HEX = r"(?<![A-Za-z0-9+/_=-])(?P<hex>0201[0-9a-fA-F]{76,32768}+)(?![A-Za-z0-9+/=_-])"
+_MACAROON_HEX = r"(?<![A-Za-z0-9+/_-])(?P<hex>0201[0-9a-fA-F]{76,32768}+)(?![A-Za-z0-9+/=_-])"
 #: v1's first packet: four hex digits of length, then its `location` field.
 _V1_START = re.compile(rb"[0-9a-f]{4}location ")
 
