@@ -40,6 +40,54 @@ def _random(count: int) -> str:
             return value
 
 
+# --- a password by its place in a printed value with no names ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("DbCredentials(app,hunter2x,db:5432)", f"DbCredentials(app,{P},db:5432)"),
+        (
+            "SftpLogin(deploy,p4ssw0rd,files.example.com:22)",
+            f"SftpLogin(deploy,{P},files.example.com:22)",
+        ),
+        ('Credentials("svc", "tr0ub4dor")', f'Credentials("svc", "{P}")'),
+        ("auth=BasicAuth(admin,changeme) for es", f"auth=BasicAuth(admin,{P}) for es"),
+        ("Dsn(app,Xk9q2LmZ7w,pg-0:5432)", f"Dsn(app,{P},pg-0:5432)"),
+        ("DbConfig(app,s3cretPw9x,db:5432)", f"DbConfig(app,{P},db:5432)"),
+        ("PostgresSettings(db:5432,app,Xk9q2LmZ7w)", f"PostgresSettings(db:5432,app,{P})"),
+    ],
+    ids=[
+        "credentials-host",
+        "login-host",
+        "rust-debug",
+        "basic-auth",
+        "dsn",
+        "db-config",
+        "host-first",
+    ],
+)
+def test_a_password_by_its_place_in_a_printed_value_goes(given: str, shown: str) -> None:
+    """A Scala case class's or a Rust tuple struct's printed form whose type names a
+    credential (or a database's settings, its value random-looking) loses the password that
+    sits after the user, beside a `host:port` or alone; the user and the host stay."""
+    assert _text(given) == shown
+
+
+def test_printed_values_and_signatures_that_hold_no_password_stay() -> None:
+    """A database's settings with plain words (a database and its schema), a type that names
+    no credential, code's variables and parameters (`Credentials(user, password)`), a state
+    word and a masked value stay."""
+    given = (
+        "DbConfig(orders,public,db:5432) AppConfig(app,Xk9q2LmZ7w,db:5432) "
+        "UserInfo(bob,Xk9q2LmZ7w) PostgresSettings(app,Xk9q2LmZ7w) "
+        "Credentials(user,password) BasicAuth(username, pass) Credentials(self,token) "
+        "Login(u,p) Login(bob,None) Credentials(expired,true) Credentials(user, ***) "
+        "Credentials(app,apiKey) Creds(a,b,c)"
+    )
+    assert _text(given) == given
+
+
 # --- a joining script's zero-width non-joiner ------------------------------------------------------
 
 PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"

@@ -25,6 +25,7 @@ from triage.redact.pairs import CHANGED_VALUE_RULES, PAIR_RULES, TOLD_RULES
 from triage.redact.personal import PERSONAL_RULES
 from triage.redact.positional import POSITIONAL_RULES
 from triage.redact.redis import REDIS_RULES
+from triage.redact.reprs import REPR_RULES
 from triage.redact.rule import _Rule
 from triage.redact.sections import JSON_TABLE_AGAIN_RULES, SECTION_RULES
 from triage.redact.tables import TABLE_AGAIN_RULES, TABLE_RULES
@@ -44,6 +45,7 @@ _RULES: tuple[_Rule, ...] = (
     *VAULT_RULES,  # vault: unseal and recovery keys, secrets in vault's Key/Value table
     *COMMAND_RULES,  # commands: passwords on a command line
     *POSITIONAL_RULES,  # positional: a password by its place in a command or a call
+    *REPR_RULES,  # reprs: a password by its place in a printed value with no names
     *LOGIN_RULES,  # logins: sessions by shape, user:password, expect's send, SNMP communities
     *URL_RULES,  # web: a URL's query, fragment and path
     *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
