@@ -624,7 +624,7 @@ characters (512 for most), where a longer one keeps its tail.
 The package, module by module: `redactor` (the passes over a text and over a JSON value:
 `Redactor`, `redact`), `scrub` (applying the rules, with the pre-filter that skips those that
 cannot match), `rules` (their order, and why it matters); the rules by what they know:
-`tokens`, `cloud`, `web`, `commands`, `positional`, `reprs`, `markup`, `tables`, `binds`, `sections`,
+`tokens`, `cloud`, `web`, `commands`, `positional`, `reprs`, `keyed_calls`, `markup`, `tables`, `binds`, `sections`,
 `pairs`, `redis`, `personal`; what rules are made of: `rule`, `names`, `words` (names in other
 languages, sections' words and their metadata); the decoders: `disguises`, `percent`, `base64_runs`; `fragments`
 (the piece a cut leaves); `held` (the credentials the process holds) and `spelled` (them spelled

@@ -614,9 +614,11 @@ MARKUP_RULES: tuple[
     # characters of it and of its text (no two tags read the same characters, so the long bound
     # costs nothing, and no secret is cut with its tail left). The name is read whole, then
     # asked (`secret_named`), so `<add key="Port" value="5432"/>` stays. Its attributes may
-    # stand on lines of their own, the breaks escaped inside a JSON string.
+    # stand on lines of their own, the breaks escaped inside a JSON string. A quoted value
+    # may hold a `>` (legal in XML: `value="a>b"`), which ends no tag.
     _rule(
-        rf"<[A-Za-z][\w:.-]{{0,64}}+(?:[ \t\r\n]|\\[nrt])[^<>]{{0,{_VALUE_MAX}}}+"
+        rf"<[A-Za-z][\w:.-]{{0,64}}+(?:[ \t\r\n]|\\[nrt])"
+        rf"""(?:"[^"<\n]{{0,4096}}+"|'[^'<\n]{{0,4096}}+'|[^<>]){{0,{_VALUE_MAX}}}+"""
         rf"(?:>(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=</))?",
         _xml_element,
         "key",

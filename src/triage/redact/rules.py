@@ -18,6 +18,7 @@ from triage.redact.commands import COMMAND_RULES
 from triage.redact.continued import INI_CONTINUED_RULES
 from triage.redact.grouped import GROUPED_RULES
 from triage.redact.hex_runs import HEX_RULES
+from triage.redact.keyed_calls import KEYED_CALL_RULES
 from triage.redact.logins import LOGIN_RULES
 from triage.redact.macaroons import MACAROON_RULES
 from triage.redact.markup import MARKUP_RULES
@@ -46,6 +47,7 @@ _RULES: tuple[_Rule, ...] = (
     *COMMAND_RULES,  # commands: passwords on a command line
     *POSITIONAL_RULES,  # positional: a password by its place in a command or a call
     *REPR_RULES,  # reprs: a password by its place in a printed value with no names
+    *KEYED_CALL_RULES,  # keyed_calls: a signing or cipher key by its place in a call
     *LOGIN_RULES,  # logins: sessions by shape, user:password, expect's send, SNMP communities
     *URL_RULES,  # web: a URL's query, fragment and path
     *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
