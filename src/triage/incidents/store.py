@@ -173,7 +173,8 @@ log = structlog.get_logger(__name__)
 # The bounds below are read by the code that stays in this module (tests shrink
 # `MAX_RECORD_BYTES`, `COUNTED_KEPT` and `BUSY_RECHECK_S` here, and the code must see it).
 
-#: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
+#: Silences kept after they end (for `triage silence list --all`), and at most this many in all
+#: (a new silence past either bound, or the record's size, drops those that ended longest ago).
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
 #: The most a record's body may take in UTF-8. DynamoDB refuses an item over 400 KB, its key
@@ -713,10 +714,21 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
                     return None, twin
                 longer = dataclasses.replace(twin, ends_at=silence.ends_at)
                 return _silences_record(record, [longer if s is twin else s for s in kept]), longer
+            # Ended silences are history: the oldest ended go to make room, so a team that
+            # silences every deploy is never refused for silences that no longer mute.
+            history = sorted((s for s in kept if s.ends() <= now), key=lambda s: s.ends())
+            while len(kept) >= MAX_SILENCES and history:
+                kept.remove(history.pop(0))
             if len(kept) >= MAX_SILENCES:
                 raise ValueError(f"{MAX_SILENCES} silences are kept already; expire some first")
             check_regex_budget([*(s for s in kept if s.ends() > now), silence])
-            return _silences_record(record, [*kept, silence]), silence
+            while True:
+                try:
+                    return _silences_record(record, [*kept, silence]), silence
+                except ValueError:
+                    if not history:
+                        raise
+                    kept.remove(history.pop(0))
 
         return await self._update(SILENCES, SILENCES_KEY, change)
 
