@@ -666,7 +666,9 @@ class Pipeline:
         ):
             return None
         now = self.ledger.clock()
-        if self.silences is not None and any(s.active(now) for s in await self.silences.current()):
+        if self.silences is not None and any(
+            s.active(now) for s in await self.silences.in_effect(now)
+        ):
             return None
         try:
             event = self.event(alert, queued_at, first_sight=first_sight)
@@ -907,8 +909,11 @@ class Pipeline:
     async def _silence_for(self, alert: Alert, shared: AlertView | None = None) -> Silence | None:
         """The first active silence that matches `alert`, if any, read through the alert's
         `shared` view when given (`first_match`)."""
-        silences = await self.silences.current() if self.silences is not None else ()
-        return first_match(silences, alert, self.ledger.clock(), shared) if silences else None
+        if self.silences is None:
+            return None
+        now = self.ledger.clock()
+        silences = await self.silences.in_effect(now)
+        return first_match(silences, alert, now, shared) if silences else None
 
     async def carry_out(self, transition: Transition, owner: str) -> None:
         """Carry out an effect claimed outside a message (by the sweep, or by hand), with the

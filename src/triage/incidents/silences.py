@@ -600,6 +600,9 @@ class SilenceCache:
         self._silences: tuple[Silence, ...] = ()
         self._read_at: float | None = None
         self._reading: asyncio.Task[tuple[Silence, ...]] | None = None
+        #: `in_effect`'s answer: the silences read, from when it holds, and until it is pruned.
+        self._effect: tuple[tuple[Silence, ...], datetime, datetime, tuple[Silence, ...]] | None
+        self._effect = None
 
     async def current(self) -> tuple[Silence, ...]:
         """Every silence the store holds (active or not), no older than `max_age_s`."""
@@ -620,5 +623,20 @@ class SilenceCache:
         self._silences, self._read_at = silences, started
         return silences
 
+    async def in_effect(self, now: datetime) -> tuple[Silence, ...]:
+        """The silences not ended at `now` (active, or starting later by another clock): what
+        an alert is matched against, so that a message costs the silences that mute, not the
+        week of ended ones kept for `silence list --all` (up to `MAX_SILENCES`). Worked out
+        once per read of the store; again for a `now` before the one it was worked out for
+        (a worker's clock read earlier), as a silence that had ended then may not have."""
+        silences = await self.current()
+        effect = self._effect
+        if effect is None or effect[0] is not silences or not effect[1] <= now < effect[2]:
+            live = tuple(s for s in silences if s.ends() > now)
+            # Pruned again once the first of them ends, so the tuple stays short.
+            until = min((s.ends() for s in live), default=datetime.max.replace(tzinfo=now.tzinfo))
+            effect = self._effect = (silences, now, until, live)
+        return effect[3]
+
     async def matching(self, subject: Subject, now: datetime) -> Silence | None:
-        return first_match(await self.current(), subject, now)
+        return first_match(await self.in_effect(now), subject, now)
