@@ -12,6 +12,7 @@ import pytest
 from factories import T0
 from memory_store import MemoryStore
 from test_plain_repeat import _send, _storm
+from test_silences import Rig
 from test_store import LEASE, POLICY
 from test_store import store as store  # the suite's SQLite and DynamoDB stores
 from triage.incidents import Action
@@ -99,6 +100,7 @@ class _Frozen:
 
 
 HISTORY = 200
+HOUR = timedelta(hours=1)
 
 
 async def _ended(store: Store, n: int) -> None:
@@ -152,3 +154,26 @@ async def test_matching_an_alert_reads_only_the_silences_in_effect(
     assert consulted.calls <= 3 * HISTORY, consulted.calls
     assert await cache.matching(_Subject("deploy-8"), T0 + timedelta(minutes=5)) is None
     assert await cache.matching(_Subject("deploy-8"), T0) == ended_late
+
+
+async def test_a_sweep_pass_over_held_incidents_reads_the_ended_silences_once() -> None:
+    """A sweep pass asks, for every incident a silence holds, whether a silence still holds
+    it: 10 held incidents with 200 ended silences kept consult the ended ones once for the
+    pass, not once per incident (the held stay held, the silence in effect found)."""
+    rig = Rig()
+    rig.clock.at(0)
+    for i in range(HISTORY):
+        start = rig.clock.now - timedelta(days=2)
+        ended = Silence.new([Matcher.parse(f"title=deploy-{i}")], start, start + HOUR, "d", "ci")
+        await rig.store.add_silence(ended, rig.clock.now)
+    await rig.silence("team=payments", hours=2)
+    for i in range(10):
+        assert await rig.send(i / 10, name=f"disk-{i}") is Action.SILENCED
+    sweep = rig.sweep()
+    with pytest.MonkeyPatch.context() as patch:
+        consulted = _Consulted(patch)
+        rig.clock.at(30)
+        await sweep.once()
+    assert rig.sink.effects == []
+    assert all(i.held is not None for i in await rig.store.incidents())
+    assert consulted.calls <= 2 * HISTORY, consulted.calls
