@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from factories import T0
+from factories import T0, alert
 from memory_store import MemoryStore
+from test_operator_api import BEARER, NOW, serving
 from test_plain_repeat import _send, _storm
 from test_silences import Rig
 from test_store import LEASE, POLICY
@@ -18,7 +20,9 @@ from test_store import store as store  # the suite's SQLite and DynamoDB stores
 from triage.incidents import Action
 from triage.incidents import store as store_module
 from triage.incidents.silences import Matcher, Silence, SilenceCache
+from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Store
+from triage.models import Priority, Status, Ticket
 
 
 def _silence(n: int, start: timedelta, lasts: timedelta, comment: str = "deploy") -> Silence:
@@ -177,3 +181,76 @@ async def test_a_sweep_pass_over_held_incidents_reads_the_ended_silences_once() 
     assert rig.sink.effects == []
     assert all(i.held is not None for i in await rig.store.incidents())
     assert consulted.calls <= 2 * HISTORY, consulted.calls
+
+
+# --- Paging a listing that changes meanwhile -------------------------------------------------
+
+
+async def _opened(store: Store, name: str, minutes: int) -> str:
+    """An open incident with its backend ticket, opened `minutes` after NOW."""
+    at = NOW + timedelta(minutes=minutes)
+    t = await store.begin(alert(name, at=at), f"m-{name}", at)
+    assert t.after is not None
+    fp = t.after.fingerprint
+    await store.save_ticket(
+        fp, f"m-{name}", Ticket(title=name, priority=Priority.HIGH, description="d")
+    )
+    await store.confirm(fp, f"m-{name}", "backend", f"T-{name}", finish=True)
+    return fp
+
+
+async def _closed(store: Store, name: str, minutes: int) -> None:
+    at = NOW + timedelta(minutes=minutes)
+    t = await store.begin(alert(name, Status.RESOLVED, at=at), f"r-{name}", at)
+    assert t.after is not None and t.action is Action.CLOSE
+    await store.confirm(t.after.fingerprint, f"r-{name}", "backend", f"T-{name}", finish=True)
+
+
+async def test_the_next_page_follows_the_last_one_shown_when_an_incident_closes(
+    tmp_path: Path,
+) -> None:
+    """A client paging the open incidents by the answer's `next` cursor (`?after=`) gets the
+    incidents after the last one it was shown, when one shown before closes meanwhile; by
+    `offset` every later incident moves up one, and the first of the next page was never
+    listed on any page."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    try:
+        names = ["a", "b", "c", "d", "e"]
+        for minutes, name in enumerate(names):
+            await _opened(store, name, minutes)
+        async with serving(store) as client:
+            first = (await client.get("/api/v1/incidents?limit=2", headers=BEARER)).json()
+            newest = [i["title"].split()[0] for i in first["incidents"]]
+            await _closed(store, "e", 10)  # the newest, shown on the first page
+            after = first["next"]
+            second = await client.get(f"/api/v1/incidents?limit=2&after={after}", headers=BEARER)
+            assert second.status_code == 200, second.text
+            shown = [i["title"].split()[0] for i in second.json()["incidents"]]
+        assert newest == ["e", "d"] and shown == ["c", "b"], (newest, shown)
+        assert second.json()["next"] is not None
+    finally:
+        await store.aclose()
+
+
+@pytest.mark.parametrize(
+    "after",
+    ["", "x", "0.0.0", "9.1.2.3", "1.9." + "0" * 40 + ".ab", "0.1.1.ZZ", "0.1.1.5.ab", "0.1.1.a b"],
+)
+async def test_a_tampered_cursor_is_refused_as_such(tmp_path: Path, after: str) -> None:
+    """A `next` cursor edited, cut or made up is a 400 saying it is not one of the answer's
+    cursors (never a 500, never read as the first page); one beside `offset` is refused too."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    try:
+        await _opened(store, "a", 0)
+        async with serving(store) as client:
+            answer = await client.get("/api/v1/incidents", params={"after": after}, headers=BEARER)
+            assert answer.status_code == 400, answer.text
+            assert "after" in answer.json()["error"]
+            good = (await client.get("/api/v1/incidents?limit=1", headers=BEARER)).json()
+            assert good["next"] is None  # one incident: no next page
+            both = await client.get("/api/v1/incidents?offset=1&after=0.1.1.ab", headers=BEARER)
+            assert both.status_code == 400 and "offset" in both.json()["error"]
+    finally:
+        await store.aclose()

@@ -70,6 +70,7 @@ from triage.ops.http_server import (
 from triage.ops.operator import (
     OffLoop,
     SharedScan,
+    after_cursor,
     end_kept_warning,
     end_named_silence,
     find_incident,
@@ -79,6 +80,7 @@ from triage.ops.operator import (
     matching_json,
     new_silence,
     open_subjects,
+    page_cursor,
     parse_filter,
     released_by,
     released_said,
@@ -456,13 +458,18 @@ class OperatorApi:
             # Given empty (a pager's `offset=$NEXT` with NEXT unset) each is refused, as
             # `?state=` is: read as 0, every step of the pager was answered the first page.
             limit = _limit(query.get("limit"))
-            offset = _offset(query.get("offset"))
+            offset, after = _page_start(query)
             # Refused too when the store's incidents show the filter misleads (FilterRefused).
             found = await list_incidents(self.view.store, keep, self.view.scan)
+            rest = found[offset:] if after is None else after_cursor(found, after)
         except ValueError as exc:
             return self._refused(400, exc)
         redactor = self.view.redactor
-        shown = [incident_json(i, redactor) for i in found[offset : offset + limit]]
+        page = rest[:limit]
+        shown = [incident_json(i, redactor) for i in page]
+        # Where the next page starts, by the last incident shown, not by a count of places
+        # that shift as incidents open and close meanwhile (`page_cursor`).
+        following = page_cursor(page[-1]) if len(rest) > len(page) else None
         # Records the scan could not read are in no count: `unreadable` says how many, so a
         # dashboard showing "0 open" can say that is not the whole store (any filter's).
         unreadable = self.view.store.unreadable_listed
@@ -474,7 +481,9 @@ class OperatorApi:
                 "incidents": shown,
                 "total": len(found),
                 "limit": limit,
-                "offset": offset,
+                # A page after a cursor starts this far into the listing as it is now.
+                "offset": offset if after is None else len(found) - len(rest),
+                "next": following,
                 "unreadable": unreadable,
             },
         )
@@ -726,7 +735,7 @@ _NO = ("0", "false", "no")
 #: The filters and paging `GET /api/v1/incidents` takes (`match` as often as wanted).
 _LISTING_PARAMETERS = (
     "state", "team", "flapping", "source", "priority", "search", "match", "since", "before",
-    "limit", "offset",
+    "limit", "offset", "after",
 )  # fmt: skip
 
 
@@ -935,6 +944,14 @@ def _limit(given: str | None) -> int:
     if not asked:
         raise ValueError(f"limit {quoted(given, 20)}: expected a positive whole number")
     return min(asked, MAX_LIMIT)
+
+
+def _page_start(query: Mapping[str, str]) -> tuple[int, str | None]:
+    """Where a page starts: `offset`, or the `after` cursor of the page before (not both)."""
+    after = query.get("after")
+    if after is not None and "offset" in query:
+        raise ValueError("after and offset both say where a page starts: give one of them")
+    return _offset(query.get("offset")), after
 
 
 def _offset(given: str | None) -> int:

@@ -560,6 +560,49 @@ def _ordered(incidents: Iterable[Incident]) -> list[Incident]:
     return chosen
 
 
+def _listed_key(incident: Incident) -> tuple[int, int, int, str]:
+    """Where `incident` stands in `_ordered`'s order, as one tuple compared in it."""
+    opened_us = _epoch_us(incident.opened_at)
+    return (
+        int(_listed_state(incident) != State.OPEN.value),
+        _rank(incident),
+        -opened_us,
+        incident.fingerprint,
+    )
+
+
+def _epoch_us(when: datetime) -> int:
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: `page_cursor`'s text: closed-or-open, rank, opened (µs since 1970, the key's own negation
+#: undone) and the fingerprint, each within what an incident can have.
+_CURSOR = re.compile(r"([01])\.([0-4])\.(-?[0-9]{1,18})\.([0-9a-f]{1,64})")
+
+
+def page_cursor(incident: Incident) -> str:
+    """The `next` cursor of a page whose last incident is `incident`: where it stood, so the
+    next page starts after that place whatever moved meanwhile (an incident shown before
+    that closed, or a new one ahead of it, moves no other). An offset counts places in a
+    list that changed, and a page by it skips or repeats one."""
+    closed, rank, opened_us, fingerprint = _listed_key(incident)
+    return f"{closed}.{rank}.{-opened_us}.{fingerprint}"
+
+
+def after_cursor(listed: Sequence[Incident], cursor: str) -> list[Incident]:
+    """The incidents of `listed` (in `_ordered`'s order) after the place `cursor` names;
+    ValueError when it is no cursor `page_cursor` writes (edited, cut, or made up)."""
+    found = _CURSOR.fullmatch(cursor)
+    if found is None:
+        raise ValueError(
+            f"after {quoted(cursor, 40)}: not a cursor of this listing (give the 'next' of "
+            "the answer before as it is, or leave 'after' out for the first page)"
+        )
+    key = (int(found[1]), int(found[2]), -int(found[3]), found[4])
+    return [i for i in listed if _listed_key(i) > key]
+
+
 #: The shortest fingerprint prefix `incidents show` and `close` take, as git takes a commit's.
 MIN_PREFIX = 4
 #: Fingerprints an ambiguous prefix's error names.
