@@ -613,15 +613,15 @@ def test_incidents_list_of_a_huge_store_goes_by_pages_that_miss_none(
     huge_store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`--limit` and `--offset` page a store of 10,000 incidents as the API pages it: each page
-    says on stderr how many of how many it showed and the `--offset` of the next, and the
-    pages together are the whole listing, each incident once, in its order."""
+    says on stderr how many of how many it showed and the `--after` cursor of the next, and
+    the pages together are the whole listing, each incident once, in its order."""
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{huge_store}")
     whole, err = _listed([], capsys)
     assert len(whole) == HUGE and err == ""
     first, said = _listed(["--limit", "4000"], capsys)
-    assert said.strip() == (
-        f"triage: incidents: showed 1-4000 of {HUGE} incident(s); --offset 4000 shows the next"
-    )
+    assert said.strip().startswith(
+        f"triage: incidents: showed 1-4000 of {HUGE} incident(s); --after "
+    ) and said.strip().endswith(" shows the next")
     second, _ = _listed(["--limit", "4000", "--offset", "4000"], capsys)
     last, said = _listed(["--limit", "4000", "--offset", "8000"], capsys)
     assert said.strip() == f"triage: incidents: showed 8001-{HUGE} of {HUGE} incident(s)"

@@ -3,6 +3,9 @@ silences often, pages through a changing listing, or reads the store from the co
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +20,7 @@ from test_plain_repeat import _send, _storm
 from test_silences import Rig
 from test_store import LEASE, POLICY
 from test_store import store as store  # the suite's SQLite and DynamoDB stores
+from triage.cli import main
 from triage.incidents import Action
 from triage.incidents import store as store_module
 from triage.incidents.silences import Matcher, Silence, SilenceCache
@@ -254,3 +258,69 @@ async def test_a_tampered_cursor_is_refused_as_such(tmp_path: Path, after: str) 
             assert both.status_code == 400 and "offset" in both.json()["error"]
     finally:
         await store.aclose()
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`triage ARGS` in process: its exit code (a usage error's too), stdout and stderr."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def five_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An operator's shell pointed at a store of five open incidents, a (newest) to e."""
+    path = tmp_path / "triage.db"
+
+    async def seed() -> None:
+        store = SQLiteStore(str(path), POLICY, LEASE, POLICY.reopen_window * 24)
+        await store.open()
+        for minutes, name in enumerate("edcba"):
+            await _opened(store, name, minutes)
+        await store.aclose()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    return path
+
+
+def test_the_cli_pages_after_the_last_incident_shown(
+    five_open: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`incidents list --limit 2` names on stderr the `--after` cursor of the next page, and
+    that page follows the last incident shown when one shown before closed meanwhile
+    (`--offset 2` would start at d's old place and never show c)."""
+    code, out, err = _cli(capsys, "incidents", "list", "--limit", "2")
+    assert code == 0, err
+    assert [json.loads(line)["title"][0] for line in out.splitlines()] == ["a", "b"]
+    cursor = re.search(r"--after (\S+) shows the next", err)
+    assert cursor is not None, err
+
+    async def close_a() -> None:
+        store = SQLiteStore(str(five_open), POLICY, LEASE, POLICY.reopen_window * 24)
+        await store.open()
+        await _closed(store, "a", 10)
+        await store.aclose()
+
+    asyncio.run(close_a())
+    code, out, err = _cli(capsys, "incidents", "list", "--limit", "2", "--after", cursor[1])
+    assert code == 0, err
+    assert [json.loads(line)["title"][0] for line in out.splitlines()] == ["c", "d"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--after", "0.9.1.ab"], ["--after", "e"], ["--after", "0.1.1.ab", "--offset", "1"]],
+)
+def test_a_cli_cursor_that_is_none_is_one_line_and_exit_2(
+    five_open: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """An `--after` that is no cursor of the listing (a fingerprint, an edited cursor), or one
+    beside `--offset`, is exit 2 with one line naming `--after`, never a traceback."""
+    code, out, err = _cli(capsys, "incidents", "list", *args)
+    assert code == 2 and out == "", (code, out, err)
+    assert len(err.strip().splitlines()) == 1 and "--after" in err, err

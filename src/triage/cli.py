@@ -437,7 +437,13 @@ def _operator_commands(sub: Any) -> None:
         type=_whole_count,
         default=None,
         metavar="N",
-        help="skip the first N (the next page: the offset stderr names)",
+        help="skip the first N",
+    )
+    listing.add_argument(
+        "--after",
+        metavar="CURSOR",
+        help="the incidents after the last one a page showed (the cursor its stderr names): "
+        "none is skipped when one shown before closes meanwhile, as with --offset",
     )
     fingerprint = _named(
         "a fingerprint", "triage incidents list", "triage incidents list --output json"
@@ -773,25 +779,36 @@ def _could_be_fingerprint(text: str) -> bool:
 
 
 async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -> int:
-    from triage.ops.operator import find_incident, incident_json, list_incidents
+    from triage.ops.operator import (
+        after_cursor,
+        find_incident,
+        incident_json,
+        list_incidents,
+        page_cursor,
+    )
     from triage.redact import Redactor
 
     redactor = Redactor()
     if args.verb == "list":
         try:
+            if args.after is not None and args.offset is not None:
+                raise ValueError("after and --offset both say where a page starts: give one")  # noqa: TRY301
             keep = _listing_filter(args, store.now())
             # Refused too when the store's incidents show the filter misleads (FilterRefused).
             listed = await list_incidents(store, keep)
+            offset = args.offset or 0
+            rest = listed[offset:] if args.after is None else after_cursor(listed, args.after)
         except ValueError as exc:  # it may quote a pasted secret, as the API's answer does not
             _err(f"triage: incidents: {_option_named(redactor.text(str(exc)), _LIST_OPTIONS)}")
             return 2
         now = store.now()
-        offset = args.offset or 0
-        page = listed[offset : offset + args.limit if args.limit else None]
+        page = rest[: args.limit] if args.limit else rest
         for incident in page:
             print(_shown_incident(incident_json(incident, redactor), incident, args, now))
-        if args.limit is not None or args.offset is not None:
-            _err(f"triage: incidents: {_page_said(offset, len(page), len(listed))}")
+        if args.limit is not None or args.offset is not None or args.after is not None:
+            following = page_cursor(page[-1]) if len(rest) > len(page) else None
+            start = len(listed) - len(rest)
+            _err(f"triage: incidents: {_page_said(start, len(page), len(listed), following)}")
         await _warn_about_filter(store, keep, redactor, listed=bool(listed))
         return 0
     if not _could_be_fingerprint(args.fingerprint):
@@ -825,6 +842,7 @@ _LIST_OPTIONS = {
     "matcher": "--match",
     "team": "--team",
     "state": "--state",
+    "after": "--after",
 }
 #: The options of a note (`silence add`, `incidents close`), as `_LIST_OPTIONS`.
 _NOTE_OPTIONS = {"comment": "--comment", "author": "--author"}
@@ -864,14 +882,15 @@ async def _warn_about_filter(store: Any, keep: Any, redactor: Redactor, *, liste
         _err(f"triage: incidents: warning: {said}", stored=True)
 
 
-def _page_said(offset: int, shown: int, total: int) -> str:
-    """Which incidents a page of the listing showed, of how many, and the `--offset` of the
-    next page when there is one: said on stderr, so stdout stays one incident per line."""
+def _page_said(offset: int, shown: int, total: int, following: str | None) -> str:
+    """Which incidents a page of the listing showed, of how many, and the `--after` cursor
+    of the next page when there is one: said on stderr, so stdout stays one incident per
+    line."""
     if not shown:
         return f"none past {offset} of {total} incident(s)"
     said = f"showed {offset + 1}-{offset + shown} of {total} incident(s)"
-    if offset + shown < total:
-        said += f"; --offset {offset + shown} shows the next"
+    if following is not None:
+        said += f"; --after {following} shows the next"
     return said
 
 

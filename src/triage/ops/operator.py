@@ -596,8 +596,8 @@ def after_cursor(listed: Sequence[Incident], cursor: str) -> list[Incident]:
     found = _CURSOR.fullmatch(cursor)
     if found is None:
         raise ValueError(
-            f"after {quoted(cursor, 40)}: not a cursor of this listing (give the 'next' of "
-            "the answer before as it is, or leave 'after' out for the first page)"
+            f"after {quoted(cursor, 40)}: not a cursor of this listing (give the one the page "
+            "before named, as it is; without it the first page is listed)"
         )
     key = (int(found[1]), int(found[2]), -int(found[3]), found[4])
     return [i for i in listed if _listed_key(i) > key]
