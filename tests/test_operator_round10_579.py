@@ -324,3 +324,42 @@ def test_a_cli_cursor_that_is_none_is_one_line_and_exit_2(
     code, out, err = _cli(capsys, "incidents", "list", *args)
     assert code == 2 and out == "", (code, out, err)
     assert len(err.strip().splitlines()) == 1 and "--after" in err, err
+
+
+# --- A look back longer than a silence lasts ---------------------------------------------------
+
+
+@pytest.mark.parametrize("since", ["400d", "2000d", "104w", "1000000h"])
+def test_a_listing_looks_back_further_than_a_silence_lasts(
+    five_open: Path, capsys: pytest.CaptureFixture[str], since: str
+) -> None:
+    """`--since 400d` (the last 400 days) lists what opened in them: it was refused as "expected
+    a duration back from now (90m, 2h, 1d)", a duration being capped at a silence's year."""
+    code, out, err = _cli(capsys, "incidents", "list", "--since", since)
+    assert code == 0, err
+    assert len(out.splitlines()) == 5
+
+
+@pytest.mark.parametrize("since", ["9999999w", "9999999d"])
+def test_a_look_back_past_the_calendar_says_so(
+    five_open: Path, capsys: pytest.CaptureFixture[str], since: str
+) -> None:
+    """A look back to before year 1 is exit 2 saying it is out of the calendar's range, not
+    that it is no duration, and no traceback."""
+    code, out, err = _cli(capsys, "incidents", "list", "--since", since)
+    assert code == 2 and out == "", err
+    assert "calendar" in err and len(err.strip().splitlines()) == 1, err
+
+
+async def test_the_api_looks_back_further_than_a_silence_lasts(tmp_path: Path) -> None:
+    """`?since=400d` is answered as `--since 400d` is, not a 400."""
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    try:
+        await _opened(store, "a", 0)
+        async with serving(store) as client:
+            answer = await client.get("/api/v1/incidents?since=400d", headers=BEARER)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["total"] == 1
+    finally:
+        await store.aclose()

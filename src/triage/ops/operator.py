@@ -53,9 +53,10 @@ SHOWN_HISTORY = 20
 STATES = ("open", "closed", "all")
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: str, most: timedelta | None = MAX_SILENCE) -> timedelta:
     """`90m`, `2h`, `1h30m`, `1d`, `1w`, `45s`, the units in any case (`1H`, as a state or a
-    priority is read); ValueError for anything else, zero, or over a year."""
+    priority is read); ValueError for anything else, zero, or over `most` (a silence's year;
+    None for a look back, which the calendar bounds)."""
     typed = text.strip().lower()
     found = _DURATION.fullmatch(typed)
     if typed.isdigit() and typed.isascii() and len(typed) <= 7 and int(typed):
@@ -72,7 +73,9 @@ def parse_duration(text: str) -> timedelta:
         )
     weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
     duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
-    if duration <= timedelta(0) or duration > MAX_SILENCE:
+    if most is None and duration > timedelta(0):
+        return duration
+    if duration <= timedelta(0) or most is None or duration > most:
         raise ValueError(f"duration {quoted(text, 40)}: must be more than 0 and at most 365d")
     return duration
 
@@ -348,9 +351,15 @@ def parse_moment(name: str, text: str, now: datetime) -> datetime:
     ISO 8601 with a UTC offset (`2026-12-05T06:00Z`), in UTC; ValueError names `name`. A time
     without an offset is refused, as for a silence's end: whose zone it is in is a guess."""
     try:
-        return now - parse_duration(text)
+        # Not a silence's length: a look back may be longer than the year a silence lasts.
+        back = parse_duration(text, most=None)
     except ValueError:
         pass
+    else:
+        try:
+            return now - back
+        except OverflowError:
+            raise ValueError(f"{name} {quoted(text, 40)}: out of the calendar's range") from None
     example = "a duration back from now (90m, 2h, 1d) or a time such as 2026-12-05T06:00Z"
     try:
         when = datetime.fromisoformat(_utc_letter_upper(_offset_sign_restored(text.strip())))
