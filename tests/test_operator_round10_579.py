@@ -4,6 +4,7 @@ silences often, pages through a changing listing, or reads the store from the co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -363,3 +364,51 @@ async def test_the_api_looks_back_further_than_a_silence_lasts(tmp_path: Path) -
             assert answer.json()["total"] == 1
     finally:
         await store.aclose()
+
+
+# --- A store a newer release wrote to --------------------------------------------------------
+
+
+def _newer(path: Path, title_starts: str) -> str:
+    """Mark the incident whose title starts with `title_starts` as a newer release's record
+    (its `min_reader` past this release's); its fingerprint."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        rows = db.execute("SELECT fingerprint, body FROM incidents").fetchall()
+        [(fp, body)] = [(f, b) for f, b in rows if json.loads(b)["title"].startswith(title_starts)]
+        db.execute(
+            "UPDATE incidents SET body = ? WHERE fingerprint = ?",
+            (json.dumps({**json.loads(body), "min_reader": 99}), fp),
+        )
+    return str(fp)
+
+
+def test_a_listing_that_leaves_out_a_newer_release_s_incident_says_so(
+    five_open: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`incidents list` over a store where a newer release wrote one incident lists the four
+    it reads and says on stderr, in one line of its own, that one stored incident could not
+    be read and is not listed (the API's `unreadable`, the page's note): it listed four and
+    said nothing an operator reads as triage's, as if there were four."""
+    _newer(five_open, "c")
+    code, out, err = _cli(capsys, "incidents", "list", "--output", "text")
+    assert code == 0, err
+    assert len(out.splitlines()) == 4
+    said = [line for line in err.splitlines() if line.startswith("triage: incidents:")]
+    assert len(said) == 1 and "1 stored incident could not be read" in said[0], err
+
+
+def test_a_prefix_of_an_incident_this_release_cannot_read_is_not_said_to_be_none(
+    five_open: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`incidents show PREFIX` of the incident a newer release wrote says that some stored
+    incidents could not be read, so the prefix may name one, and to give the whole
+    fingerprint; it said `no incident PREFIX`, read as "it is not there"."""
+    fp = _newer(five_open, "c")
+    code, out, err = _cli(capsys, "incidents", "show", fp[:10])
+    assert code == 1 and out == "", err
+    said = [line for line in err.splitlines() if line.startswith("triage: incidents:")]
+    assert len(said) == 1 and "could not be read" in said[0], err
+    code, out, err = _cli(capsys, "incidents", "show", fp)
+    assert code == 1 and "newer" in err, err

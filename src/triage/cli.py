@@ -785,6 +785,7 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         incident_json,
         list_incidents,
         page_cursor,
+        unreadable_said,
     )
     from triage.redact import Redactor
 
@@ -809,6 +810,8 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
             following = page_cursor(page[-1]) if len(rest) > len(page) else None
             start = len(listed) - len(rest)
             _err(f"triage: incidents: {_page_said(start, len(page), len(listed), following)}")
+        if store.unreadable_listed:
+            _err(f"triage: incidents: warning: {unreadable_said(store.unreadable_listed)}")
         await _warn_about_filter(store, keep, redactor, listed=bool(listed))
         return 0
     if not _could_be_fingerprint(args.fingerprint):

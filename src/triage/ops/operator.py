@@ -612,6 +612,17 @@ def after_cursor(listed: Sequence[Incident], cursor: str) -> list[Incident]:
     return [i for i in listed if _listed_key(i) > key]
 
 
+def unreadable_said(unreadable: int) -> str:
+    """How many stored incidents could not be read and are in no listing (the API's
+    `unreadable`, the page's note), for the command line's stderr."""
+    records = "1 stored incident" if unreadable == 1 else f"{unreadable} stored incidents"
+    shown = "is" if unreadable == 1 else "are"
+    return (
+        f"{records} could not be read and {shown} not listed (a newer release's record, or "
+        "damage): the store.unreadable_record log lines name each"
+    )
+
+
 #: The shortest fingerprint prefix `incidents show` and `close` take, as git takes a commit's.
 MIN_PREFIX = 4
 #: Fingerprints an ambiguous prefix's error names.
@@ -639,6 +650,13 @@ async def find_incident(store: Store, given: str, scan: SharedScan | None = None
             "show or close that one"
         )
     matching = sorted(i.fingerprint for i in everything if i.fingerprint.startswith(given))
+    if not matching and store.unreadable_listed:
+        # Not "no incident": one it cannot read may be the one meant, and its fingerprint
+        # whole gets the reason (a newer release's record, damage) rather than none.
+        raise LookupError(
+            f"no incident {given} among those read: {unreadable_said(store.unreadable_listed)}; "
+            "its whole fingerprint says why"
+        )
     if not matching:
         raise LookupError(f"no incident {given}")
     if len(given) < MIN_PREFIX:
