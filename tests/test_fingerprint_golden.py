@@ -310,6 +310,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "tools/dynatrace-resolved.json": ("9e4c5a5c3eecb7625701da223a27d402",),
     "tools/dynatrace-test.json": (),
     "tools/grafana-oncall-acknowledge.json": (),
+    "tools/grafana-oncall-alertmanager-created.json": ("22038f5ccf1ded3c227a9afe24df57ce",),
     "tools/grafana-oncall-created.json": ("dc43ef70f38e1037be2e6d607611293f",),
     "tools/grafana-oncall-resolve.json": ("dc43ef70f38e1037be2e6d607611293f",),
     "tools/honeycomb-ok.json": ("430f5f04fe5b534ff68dbd458207f447",),

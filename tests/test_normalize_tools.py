@@ -34,6 +34,10 @@ SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "dynatrace-resolved.json": ("dynatrace", ("9e4c5a5c3eecb7625701da223a27d402",)),
     "dynatrace-test.json": ("dynatrace", ()),
     "grafana-oncall-acknowledge.json": ("grafana-oncall", ()),
+    "grafana-oncall-alertmanager-created.json": (
+        "grafana-oncall",
+        ("22038f5ccf1ded3c227a9afe24df57ce",),
+    ),
     "grafana-oncall-created.json": ("grafana-oncall", ("dc43ef70f38e1037be2e6d607611293f",)),
     "grafana-oncall-resolve.json": ("grafana-oncall", ("dc43ef70f38e1037be2e6d607611293f",)),
     "honeycomb-ok.json": ("honeycomb", ("430f5f04fe5b534ff68dbd458207f447",)),

@@ -48,9 +48,11 @@ group created", "escalation" (a manual or escalation-step trigger), "unresolve",
 not document changes no ticket (Skipped). A group of the alert an integration's *Send demo
 alert* button makes (alertname TestAlert, the demo's description; a webhook integration's,
 its `message` the demo's sentence) is skipped as a test.
-Severity, grafana-oncall: the forwarded alert's `severity` label (`alert_payload.commonLabels`,
-else `alert_payload.labels`, else the first of `alert_payload.alerts`), as Alertmanager's own
-webhook of that alert is read.
+Severity and priority, grafana-oncall: the `severity` and `priority` labels of the group
+(`alert_group.labels`, what IRM's routing sets), else of the forwarded alert
+(`alert_payload.commonLabels`, else `alert_payload.labels`, else the first of
+`alert_payload.alerts`), as Alertmanager's own webhook of that alert is read. Team: the
+integration's OnCall team, else a `team` label found the same way.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ import re
 from typing import Any
 
 from triage.errors import InvalidAlertError
-from triage.models import Alert, Status
+from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
@@ -429,11 +431,17 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
         detail = f"grafana-oncall alert group {common.short(group_id)} is a demo alert"
         return Normalized((), (Skipped(GRAFANA_ONCALL, "test_notification", detail),))
     occurred, notes = dated(event.get("time"), "grafana-oncall event.time")
+    label_sets = _oncall_label_sets(group, first)
+    priority, unread = _oncall_priority(label_sets)
+    if unread:
+        notes = (*notes, common.unread_priority_note("grafana-oncall label priority", unread))
     alert = Alert(
         source=GRAFANA_ONCALL,
         status=status,
         title=common.first_title(group.get("title"), f"Grafana OnCall alert group {group_id}"),
-        team=common.word(integration.get("team"), "integration.team"),
+        team=common.word(integration.get("team"), "integration.team")
+        or _oncall_label(label_sets, "team"),
+        priority=priority,
         description=paragraphs(
             annotations.get("summary"), annotations.get("description"), first.get("message")
         ),
@@ -442,7 +450,7 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
         ),
         labels=_oncall_labels(group, integration, kind),
         occurred_at=occurred,
-        severity=_oncall_severity(first),
+        severity=_oncall_label(label_sets, "severity"),
         identity=_oncall_identity(group, integration, first, group_id),
         raw=payload,
     )
@@ -473,23 +481,50 @@ def _oc_demo_text(said: Any) -> bool:
     return isinstance(said, str) and _OC_DEMO_DESCRIPTION.match(said.strip()) is not None
 
 
-def _oncall_severity(forwarded: dict[str, Any]) -> str | None:
-    """The `severity` label of the alert OnCall forwards (`alert_payload`): an Alertmanager
-    group's common one, else the single alert's own (a webhook or Grafana alerting
-    integration's), else the group's first alert's, so a group of a critical alert ranks as
-    that alert does straight from Alertmanager. A label in a shape no label has is passed
-    over: it costs the group its severity, not its ticket."""
+def _oncall_label_sets(
+    group: dict[str, Any], forwarded: dict[str, Any]
+) -> tuple[dict[str, Any], ...]:
+    """The label sets a group's team, priority and severity are read from, the first that
+    states one winning: the group's own labels (what IRM's routing and label templates set
+    for it), then the alert OnCall forwards (`alert_payload`): an Alertmanager group's common
+    labels, else the single alert's own (a webhook or Grafana alerting integration's), else
+    the group's first alert's, so a group of a critical alert ranks as that alert does
+    straight from Alertmanager. A set in a shape no labels have is passed over: it costs the
+    group what it would say, not its ticket."""
     alerts = common.items_or_empty(forwarded.get("alerts"))
     first_alert = common.obj_or_empty(alerts[0] if alerts else None)
-    for labels in (
-        forwarded.get("commonLabels"),
-        forwarded.get("labels"),
-        first_alert.get("labels"),
-    ):
-        severity = common.word(common.obj_or_empty(labels).get("severity"), "severity")
-        if severity:
-            return severity
+    return tuple(
+        common.obj_or_empty(labels)
+        for labels in (
+            group.get("labels"),
+            forwarded.get("commonLabels"),
+            forwarded.get("labels"),
+            first_alert.get("labels"),
+        )
+    )
+
+
+def _oncall_label(label_sets: tuple[dict[str, Any], ...], name: str) -> str | None:
+    """The first label `name` of `label_sets` that shows a value (`common.word`)."""
+    for labels in label_sets:
+        if said := common.word(labels.get(name), name):
+            return said
     return None
+
+
+def _oncall_priority(
+    label_sets: tuple[dict[str, Any], ...],
+) -> tuple[Priority | None, list[Any]]:
+    """The first `priority` label of `label_sets` that a scale reads, and the stated ones
+    before it that none reads (for one note), or None and every stated one."""
+    unread: list[Any] = []
+    for labels in label_sets:
+        value = labels.get("priority")
+        if (read := common.priority(value)) is not None:
+            return read, unread
+        if isinstance(value, str | int | float) and common.states_priority(value):
+            unread.append(value)
+    return None, unread
 
 
 def _oncall_identity(

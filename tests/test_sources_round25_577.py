@@ -1,0 +1,89 @@
+"""Sources, round 25 (helper 577): a Grafana OnCall / IRM alert group ranked and owned as its
+labels say (the group's own, else the alert it forwards), and bodies that are empty or JSON
+encoded over and over refused saying so."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from factories import T0
+from recording_pipeline import Sink, pipeline_into
+from triage.models import EffectKind, Priority
+from triage.normalize import normalize_body
+from triage.sqs.inbox import Message
+
+PAYLOADS = Path(__file__).parent / "payloads"
+_ONCALL = json.loads((PAYLOADS / "tools/grafana-oncall-created.json").read_text())
+_ONCALL_AM = json.loads((PAYLOADS / "tools/grafana-oncall-alertmanager-created.json").read_text())
+
+
+def _oncall(**group_labels: Any) -> dict[str, Any]:
+    """The sample OnCall group created, with `group_labels` as the alert group's labels."""
+    body = copy.deepcopy(_ONCALL)
+    body["alert_group"]["labels"] = group_labels
+    return body
+
+
+# --- Grafana OnCall / IRM: what the labels say -------------------------------------------------
+
+
+def test_an_oncall_group_s_priority_label_is_its_priority() -> None:
+    """An alert group whose IRM labels say priority P1 and severity critical is a high-priority,
+    critical alert, as a Grafana or Alertmanager alert with those labels is; before, both
+    were left in the labels and the group had no priority."""
+    [alert] = normalize_body(json.dumps(_oncall(priority="P1", severity="critical"))).alerts
+    assert alert.priority is Priority.HIGH
+    assert alert.severity == "critical"
+    assert alert.labels["priority"] == "P1"
+
+
+def test_an_oncall_group_of_an_alertmanager_alert_ranks_and_belongs_as_that_alert() -> None:
+    """A group OnCall made of an Alertmanager group (its `alert_payload`) whose integration
+    has no OnCall team is owned by the alert's `team` label and ranked by its `priority`
+    label, as Alertmanager's own webhook of it is."""
+    body = copy.deepcopy(_ONCALL_AM)
+    [alert] = normalize_body(json.dumps(body)).alerts
+    assert body["integration"]["team"] is None
+    straight = normalize_body(json.dumps(body["alert_payload"])).alerts[0]
+    assert (alert.team, alert.priority, alert.severity) == ("payments", Priority.CRITICAL, "page")
+    assert (straight.team, straight.priority) == (alert.team, alert.priority)
+
+
+def test_an_oncall_team_stays_the_integration_s_when_it_has_one() -> None:
+    """The integration's OnCall team, when it has one, still owns the group (routes already
+    match on it); a `team` label only fills in for an integration without a team, the
+    group's own label before the forwarded alert's."""
+    assert normalize_body(json.dumps(_oncall(team="payments"))).alerts[0].team == "Webhooks Demo"
+    body = copy.deepcopy(_ONCALL_AM)
+    body["alert_group"]["labels"] = {"team": "checkout-oncall"}
+    assert normalize_body(json.dumps(body)).alerts[0].team == "checkout-oncall"
+
+
+def test_an_oncall_group_s_own_priority_outranks_the_forwarded_alert_s() -> None:
+    """The group's labels are what IRM's routing set for it: its priority label is read before
+    the forwarded alert's; a priority label no scale reads costs the priority, not the
+    alert, and says so."""
+    body = copy.deepcopy(_ONCALL_AM)
+    body["alert_group"]["labels"] = {"priority": "P3"}
+    assert normalize_body(json.dumps(body)).alerts[0].priority is Priority.LOW
+    body["alert_group"]["labels"] = {"priority": ["P1"]}
+    read = normalize_body(json.dumps(body))
+    assert read.alerts[0].priority is Priority.CRITICAL  # the forwarded alert's P0
+    unread = normalize_body(json.dumps(_oncall(priority="whenever")))
+    assert unread.alerts[0].priority is None
+    assert any("priority 'whenever'" in note for note in unread.notes)
+
+
+async def test_an_oncall_group_s_priority_label_reaches_the_ticket() -> None:
+    """Through the pipeline, the group's P0 label reaches the sink with the ticket it opens:
+    the stated priority every summariser keeps over its own."""
+    sink = Sink()
+    at = T0 + timedelta(minutes=1)
+    body = json.dumps(_oncall(priority="P0"))
+    await pipeline_into(sink).process(Message("m-1", body, "r-1", 1, at, received_at=at))
+    [opened] = [effect for effect in sink.effects if effect.kind is EffectKind.OPEN]
+    assert opened.alert.priority is Priority.CRITICAL
