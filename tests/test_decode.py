@@ -137,7 +137,7 @@ def test_a_shallow_body_with_many_brackets_is_scanned_and_decoded() -> None:
 @pytest.mark.parametrize(
     ("body", "match"),
     [
-        ("", "not valid JSON"),
+        ("", "body is empty"),
         ("not json at all", "not valid JSON"),
         ('{"AlarmName": "orders-queue-depth", "NewStateValue": "ALA', "not valid JSON"),
         ("[1, 2, 3]", "array"),

@@ -189,11 +189,11 @@ def test_alarm_encoded_twice_in_sns_keeps_its_state_and_fingerprint(state: str) 
 
 def test_body_encoded_twice_is_read_once() -> None:
     """A raw body that is an alert's JSON inside a JSON string is that alert; encoded three
-    times it is still refused as a string, not unwrapped without end."""
+    times it is still refused, saying how often it was encoded, not unwrapped without end."""
     once = (PAYLOADS / "generic/labels-team-sev1.json").read_text(encoding="utf-8")
     [alert] = normalize_body(json.dumps(once)).alerts
     assert alert.fingerprint == only("generic/labels-team-sev1.json").fingerprint
-    with pytest.raises(DecodeError, match="JSON a string, not an object"):
+    with pytest.raises(DecodeError, match="an object's JSON encoded 3 times"):
         normalize_body(json.dumps(json.dumps(once)))
 
 

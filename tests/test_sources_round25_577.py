@@ -10,8 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from factories import T0
 from recording_pipeline import Sink, pipeline_into
+from triage.errors import DecodeError
 from triage.models import EffectKind, Priority
 from triage.normalize import normalize_body
 from triage.sqs.inbox import Message
@@ -87,3 +90,38 @@ async def test_an_oncall_group_s_priority_label_reaches_the_ticket() -> None:
     await pipeline_into(sink).process(Message("m-1", body, "r-1", 1, at, received_at=at))
     [opened] = [effect for effect in sink.effects if effect.kind is EffectKind.OPEN]
     assert opened.alert.priority is Priority.CRITICAL
+
+
+# --- bodies the decoder refuses, saying what they are ------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"", "", " \r\n\t ", b"\xef\xbb\xbf", b"\xef\xbb\xbf \n"])
+def test_an_empty_body_is_refused_as_empty(body: str | bytes) -> None:
+    """A body with nothing in it (0 bytes, a byte-order mark alone, whitespace) is refused
+    saying it is empty, not with the parser's 'Expecting value: line 1 column 1'."""
+    with pytest.raises(DecodeError, match=r"^body is empty") as refused:
+        normalize_body(body)
+    assert "Expecting value" not in str(refused.value)
+
+
+@pytest.mark.parametrize("times", [3, 4, 6])
+def test_json_encoded_three_times_or_more_says_how_often(times: int) -> None:
+    """An alert's JSON encoded as a JSON string again and again (a forwarder's json.dumps on
+    a string it already encoded) is refused naming how many times it was encoded and that one
+    re-encoding is read, not as 'a string, not an object'."""
+    text = json.dumps({"title": "Disk full", "dedup_key": "disk"})
+    for _ in range(times - 1):
+        text = json.dumps(text)
+    with pytest.raises(DecodeError, match=f"encoded {times} times") as refused:
+        normalize_body(text)
+    assert "have the sender encode the object once" in str(refused.value)
+
+
+def test_json_encoded_twice_is_still_read_and_a_plain_string_still_refused() -> None:
+    """One re-encoding is read as before; a JSON string of prose is still 'a string'."""
+    text = json.dumps({"title": "Disk full", "dedup_key": "disk"})
+    assert normalize_body(json.dumps(text)).alerts[0].title == "Disk full"
+    with pytest.raises(DecodeError, match="body is JSON a string, not an object"):
+        normalize_body(json.dumps("disk full on db-7"))
+    with pytest.raises(DecodeError, match="body is JSON a string, not an object"):
+        normalize_body(json.dumps(json.dumps("disk full on db-7")))

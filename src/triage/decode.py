@@ -1,7 +1,8 @@
 """Message body → one JSON object, with the SNS envelope unwrapped.
 
 An object's JSON that a forwarder encoded again as a JSON string (`"{\"AlarmName\": …}"`), as
-the body or as an SNS Message, is read as that object, once. So is an SNS notification that a
+the body or as an SNS Message, is read as that object, once (encoded more often, it is a
+DecodeError naming how often). So is an SNS notification that a
 forwarder published again to a second topic (SNS inside SNS): the notification inside is read
 as if it came alone, its own topic kept; a third envelope is a DecodeError.
 
@@ -23,7 +24,8 @@ Alertmanager's API (`POST /api/v2/alerts`, `[{"labels": …, "endsAt": …}, …
 as a `PostedAlerts`, `{"alerts": [...]}`, which only this module makes, so no object a sender
 writes can pass for one.
 
-Rejects with DecodeError, before any alert code sees them: bodies over 1 MiB, bodies that are not
+Rejects with DecodeError, before any alert code sees them: empty bodies (said so, not as the
+parser's "Expecting value"), bodies over 1 MiB, bodies that are not
 UTF-8 JSON (NaN and Infinity included, and numbers too large for a float: 1e999), JSON whose top
 level is neither an object nor such an array of alerts (or of SQS records), and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
 `[[[[…` never reaches `json.loads`' recursion. SNS subscription and unsubscription confirmations
@@ -433,9 +435,41 @@ def object_of(value: Any, what: str) -> dict[str, Any]:
         # An object's JSON encoded again as a string (`_encoded_object`): its object, once.
         return load_object(value.lstrip(_LEADING), f"{what} (JSON encoded twice)")
     if not isinstance(value, dict):
+        times = _times_encoded(value) if isinstance(value, str) else None
+        if times is not None:
+            raise DecodeError(
+                f"{what} is an object's JSON encoded {times + 1} times (a JSON string inside a "
+                "JSON string): one encoding more than the object's own is read; have the "
+                "sender encode the object once"
+            )
         raise DecodeError(f"{what} is JSON {_kind(value)}, not an object")
     result: dict[str, Any] = value
     return result
+
+
+#: Encodings counted around an object before a string is called just a string.
+_ENCODINGS_COUNTED = 16
+
+
+def _times_encoded(text: str) -> int | None:
+    """How many times `text` (a JSON string's value) encodes an object's JSON, as a JSON string
+    inside JSON strings (`"\\"{…}\\""`), when it does: the error names it, so a sender that
+    encodes what it already encoded learns what it did. None for anything else. Read only on
+    the way to an error."""
+    for times in range(1, _ENCODINGS_COUNTED + 1):
+        text = text.lstrip(_LEADING)
+        if text.startswith("{"):
+            return times
+        if not text.startswith('"'):
+            return None
+        try:
+            value = _DECODER.decode(text)
+        except ValueError:
+            return None
+        if not isinstance(value, str):
+            return None
+        text = value
+    return None
 
 
 def load_json(text: str, what: str) -> Any:
@@ -452,6 +486,9 @@ def load_json(text: str, what: str) -> Any:
     except RecursionError:  # unreachable after the scan; kept so it can never escape
         raise DecodeError(f"{what} is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity, ints over 4,300 digits
+        if not text.strip():  # the parser would say "Expecting value: line 1 column 1"
+            held = "only whitespace" if text else "0 bytes"
+            raise DecodeError(f"{what} is empty ({held}): there is no JSON in it") from None
         raise DecodeError(f"{what} is not valid JSON: {_first_line(exc)}") from None
     if _may_hold_lone_surrogates(text):
         value = _replace_lone_surrogates(value)
