@@ -125,3 +125,32 @@ def test_json_encoded_twice_is_still_read_and_a_plain_string_still_refused() -> 
         normalize_body(json.dumps("disk full on db-7"))
     with pytest.raises(DecodeError, match="body is JSON a string, not an object"):
         normalize_body(json.dumps(json.dumps("disk full on db-7")))
+
+
+# --- New Relic: a workflow template's team -----------------------------------------------------
+
+_NEWRELIC = json.loads((PAYLOADS / "newrelic/created.json").read_text())
+
+
+def test_a_new_relic_template_s_team_is_the_issue_s_team() -> None:
+    """A workflow whose payload template adds a `team` (as the generic format documents it)
+    routes its issue to that team; before, the field was kept only in the raw payload and the
+    issue went to no team. A team in a shape no team has is passed over, not the issue."""
+    with_team = dict(_NEWRELIC, team="payments")
+    [alert] = normalize_body(json.dumps(with_team)).alerts
+    assert alert.team == "payments"
+    assert alert.fingerprint == normalize_body(json.dumps(_NEWRELIC)).alerts[0].fingerprint
+    assert normalize_body(json.dumps(_NEWRELIC)).alerts[0].team is None
+    [odd] = normalize_body(json.dumps(dict(_NEWRELIC, team={"name": "payments"}))).alerts
+    assert odd.team is None
+
+
+async def test_a_new_relic_team_reaches_the_sink() -> None:
+    """Through the pipeline, the issue the template names a team for opens a ticket whose alert
+    names that team (what routes match on)."""
+    sink = Sink()
+    at = T0 + timedelta(minutes=1)
+    body = json.dumps(dict(_NEWRELIC, team="payments"))
+    await pipeline_into(sink).process(Message("m-1", body, "r-1", 1, at, received_at=at))
+    [opened] = [effect for effect in sink.effects if effect.kind is EffectKind.OPEN]
+    assert opened.alert.team == "payments"

@@ -14,6 +14,7 @@ its `id`, which every alert keeps as the label `issue_id` (a template without a 
 titled by its condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) and DEACTIVATED (the
 issue no longer notifies, merged into another maybe of the same key) change no ticket.
+Team, newrelic: a template's own `team` (the default payload names none).
 Identity, newrelic (a legacy alert policy's webhook channel, format `newrelic-legacy`, before
 workflows): the account, the condition (`condition_id`, else `condition_name`), the
 `policy_name` and the first target (its id, else name), not the violation's new `incident_id`
@@ -146,6 +147,9 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
             f"New Relic issue {issue}",
         ),
         description=paragraphs(payload.get("description") or payload.get("details")),
+        # The default payload names no team; a template that adds one, as the generic
+        # format's `team`, says whose the issue is.
+        team=common.word(payload.get("team"), "team"),
         priority=stated,
         severity=common.word(payload.get("priority"), "priority"),
         links=common.links(source=common.url(payload.get("issueUrl"), "issueUrl")),
