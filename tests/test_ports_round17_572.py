@@ -235,20 +235,11 @@ async def test_a_tls_hello_on_the_gateway_is_answered_400_under_both_parsers(
 
 
 async def test_a_declined_upgrade_closes_its_connection_under_both_parsers(
-    request: pytest.FixtureRequest, parser: str, queues: Queues
+    parser: str, queues: Queues
 ) -> None:
     """A request asking for an Upgrade the gateway declines (h2c), with an alert pipelined
     behind it, is answered 202 with `Connection: close` and its connection closed, whichever
     parser reads it; only the first alert is queued."""
-    if parser == "python":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="aiohttp's pure-Python parser defers an Upgrade until the body is read "
-                "and then reads what follows as the new protocol's: the answer has no "
-                "Connection: close (found by helper 572, not fixed)",
-            )
-        )
     alert = b'{"title": "disk full", "dedup_key": "upgrade"}'
     bearer = f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()
     first = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n" + bearer

@@ -18,7 +18,7 @@ from collections.abc import MutableSequence
 from typing import Any
 
 from aiohttp import HttpVersion10, HttpVersion11
-from aiohttp.http_exceptions import HttpProcessingError, TransferEncodingError
+from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, TransferEncodingError
 from aiohttp.http_parser import HttpRequestParserPy, RawRequestMessage
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import _ErrInfo
@@ -45,6 +45,13 @@ _TOKEN_BYTE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]")
 _LINE_START = 64
 #: How a TLS connection begins (a handshake record), sent to this plain port.
 _TLS_RECORD = b"\x16\x03"
+
+#: The largest Content-Length llhttp reads (an unsigned 64-bit integer); it refuses a larger one.
+_MAX_LENGTH = 2**64 - 1
+#: aiohttp's pure-Python parser counts the request line and the blank line that ends a head
+#: among its `max_headers` lines; llhttp counts header fields only. The pure-Python parser is
+#: given this many more, so that both take the same heads.
+_PY_HEAD_LINES = 2
 
 #: Cuts made in one read, at most: far more requests than any sender pipelines in one packet.
 #: Past them the rest of the read is fed whole, as aiohttp feeds it.
@@ -79,6 +86,7 @@ class HeadByHead:
             # aiohttp's own parser (AIOHTTP_NO_EXTENSIONS=1) reads a request line its way
             # (`get` as GET): it reads the gateway's. No other attribute differs.
             parser.__class__ = LineCheckedParser
+            parser.max_headers += _PY_HEAD_LINES
         self._parser = parser
         #: The bytes fed since the last head ended (at most _HEAD_KEPT of them).
         self._since_head = bytearray()
@@ -122,10 +130,11 @@ class HeadByHead:
                 return self._failed_after(messages, self._line_error(segment, exc)), False, b""
             if self._line_refused(segment, parsed):
                 return [*messages, *parsed], False, b""
+            declined = not upgraded and self._upgrade_declined(parsed)
             messages.extend(parsed)
             if upgraded:  # what follows is the new protocol's, kept aside by aiohttp
                 return messages, True, tail + data[end:]
-            if self._upgrade_declined(parsed):
+            if declined:
                 break  # the parser dropped what followed in its read: so is the rest of this
             start = end
         self._last = (self._last + data)[-(len(_HEAD_END) - 1) :]
@@ -208,13 +217,19 @@ class HeadByHead:
 
     def _upgrade_declined(self, parsed: list[Parsed]) -> bool:
         """Whether a request asking for an Upgrade the parser does not take has come whole: it
-        stops there and drops the rest of what it was fed (aiohttp's way, which the connection
-        answers with `Connection: close`)."""
-        for message, body in parsed:
+        stops there and the rest of what it was fed is dropped (llhttp's way, which the
+        connection answers with `Connection: close`), and nothing more is parsed. aiohttp's
+        pure-Python parser reads on past such a request once its body has come: the requests
+        it parsed behind it are dropped from `parsed`, as llhttp never parses them."""
+        for index, (message, body) in enumerate(parsed):
+            if self._upgrade_body is not None and self._upgrade_body.is_eof():
+                del parsed[index:]
+                break
             self._upgrade_body = body if getattr(message, "upgrade", False) else None
         if self._upgrade_body is None or not self._upgrade_body.is_eof():
             return False
         self._upgrade_body = None
+        self.closed = True
         return True
 
     def _failed_after(self, messages: list[Parsed], exc: HttpProcessingError) -> list[Parsed]:
@@ -234,12 +249,24 @@ class HeadByHead:
 class LineCheckedParser(HttpRequestParserPy):
     """aiohttp's pure-Python request parser, refusing a request line as the gateway does
     before reading it its own way (it takes `get` for GET, and refuses `BREW *` for its
-    target rather than its method)."""
+    target rather than its method), and a head as llhttp refuses it where the two differ:
+    a Transfer-Encoding value ending in a tab (which the pure-Python parser reads as
+    `chunked` and a proxy in front may not), and a Content-Length past 64 bits (which llhttp
+    refuses as an overflow and the pure-Python parser reads as a large body)."""
 
     def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
         fault = request_line_fault(lines[0], SERVER_METHODS) if lines else None
         if fault is not None and fault != "fragment":
             raise refuse_line(fault)
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.lower()
+            if name == b"transfer-encoding" and value.rstrip(b" \t") != value.rstrip(b" "):
+                # (llhttp's reason, word for word.)
+                raise BadHttpMessage("Request has invalid `Transfer-Encoding`")
+            length = value.strip(b" \t")
+            if name == b"content-length" and length.isdigit() and int(length) > _MAX_LENGTH:
+                raise BadHttpMessage("Content-Length overflow")
         return super().parse_message(lines)
 
 

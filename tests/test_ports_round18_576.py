@@ -1,0 +1,118 @@
+"""Round 18 of the two HTTP ports (helper 576): the webhook gateway and the operators' port answer
+alike, under both of aiohttp's parsers (llhttp, and the pure-Python one AIOHTTP_NO_EXTENSIONS=1
+selects; the `parser` fixture of round 17). What was decided, and why (RFC 9110, 9112):
+
+- a percent-encoded unreserved character in a path is that character (RFC 3986 6.2.2.2:
+  `/%68ealthz` is `/healthz`), so both serve it; an encoded `/` stays one segment's byte;
+- a GET or HEAD carrying a body is 400 on a path that takes GET (RFC 9110 9.3.1: its content
+  has no meaning, and a server may refuse it as a smuggling risk): the gateway always refused
+  one, the operators' port read and ignored it;
+- an expectation other than 100-continue is 417 from the head, whatever the path and method
+  (RFC 9110 10.1.1): the operators' port always did, the gateway only on its alert paths;
+- every answer's status line says HTTP/1.1 (RFC 9110 6.2: a server sends the highest version it
+  speaks whose major version the request's has), those to heads the parser refused included;
+- a head llhttp refuses is refused under the pure-Python parser too (a Transfer-Encoding
+  ending in a tab, a Content-Length past 64 bits), it takes the 128 header lines llhttp takes,
+  and it reads nothing after a request asking for an Upgrade the gateway declines.
+
+Over raw sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from daemon_harness import Queues
+from ingest_harness import TOKENS, ingest_settings, running
+from test_ingest_framing import statuses
+from test_ingest_hostile import read_answer
+from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
+
+#: Every test runs under each parser (the fixture of round 17).
+pytestmark = pytest.mark.usefixtures("parser")
+
+HOST = b"Host: x\r\n"
+
+
+def _get(path: bytes, headers: bytes = b"", method: bytes = b"GET") -> bytes:
+    return method + b" " + path + b" HTTP/1.1\r\n" + HOST + headers + b"\r\n"
+
+
+async def _head(port: int, request: bytes) -> tuple[str, int] | str:
+    """The version and status of the first answer to `request` (its head only: a HEAD's answer
+    has no body), or "closed"."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+    except (asyncio.IncompleteReadError, ConnectionResetError):
+        return "closed"
+    finally:
+        writer.close()
+    version, status, _ = head.decode("latin-1").split(" ", 2)
+    return version, int(status)
+
+
+def _alert(key: bytes, headers: bytes = b"") -> bytes:
+    body = b'{"title": "disk full", "dedup_key": "%s"}' % key
+    request = b"POST /v1/alerts/generic HTTP/1.1\r\n" + HOST
+    request += f"Authorization: Bearer {TOKENS['generic']}\r\n".encode() + headers
+    return request + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+@pytest.mark.parametrize("with_body", [True, False])
+async def test_nothing_behind_a_declined_upgrade_is_queued(queues: Queues, with_body: bool) -> None:
+    """A request asking for an Upgrade the gateway declines (h2c), with or without a body, is
+    answered with `Connection: close`, its connection closed, and the alert pipelined behind it
+    neither answered nor queued, whichever parser reads them (the pure-Python parser read on
+    past it: both alerts queued)."""
+    upgrade = b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMA\r\n"
+    first = _alert(b"upgrade", upgrade) if with_body else _get(b"/healthz", upgrade)
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        try:
+            writer.write(first + _alert(b"behind"))
+            answer = await read_answer(reader)
+            rest = await asyncio.wait_for(reader.read(), timeout=10)
+        finally:
+            writer.close()
+    assert (answer.status, answer.headers.get("connection")) == (202 if with_body else 200, "close")
+    assert rest == b""
+    assert queues.depth() == (1 if with_body else 0)
+
+
+#: Heads llhttp refuses that aiohttp's pure-Python parser took (each with an alert smuggled
+#: behind it): a Transfer-Encoding ending in a tab, which that parser read as chunked; a
+#: Content-Length past 64 bits, which it read as a body too large (413, connection kept).
+REFUSED_HEADS = {
+    "chunked, then a tab": b"Transfer-Encoding: chunked\t\r\n",
+    "chunked, a space, a tab": b"Transfer-Encoding: chunked \t\r\n",
+    "a length past 64 bits": b"Content-Length: 18446744073709551616\r\n",
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED_HEADS))
+async def test_a_head_llhttp_refuses_is_400_under_both_parsers(queues: Queues, name: str) -> None:
+    """Each head of REFUSED_HEADS is 400 and its connection closed, whichever parser reads it:
+    neither the alert it frames nor the one behind it is queued."""
+    body = b'{"title": "disk full"}'
+    request = b"POST /v1/alerts/generic HTTP/1.1\r\n" + HOST
+    request += f"Authorization: Bearer {TOKENS['generic']}\r\n".encode() + REFUSED_HEADS[name]
+    request += b"\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) + _alert(b"smuggled")
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        assert await statuses(gateway.port, request, 2) == ([400], True)
+    assert queues.depth() == 0
+
+
+@pytest.mark.parametrize(("fields", "status"), [(127, 200), (128, 431)])
+async def test_both_parsers_take_the_same_number_of_header_lines(
+    queues: Queues, fields: int, status: int
+) -> None:
+    """A head of Host and 127 more fields (the 128 llhttp takes) is served, one more is 431,
+    under both parsers (the pure-Python parser counted its request line and blank line among
+    them: 126 fields were its most)."""
+    request = _get(b"/healthz", b"".join(b"X-%d: 1\r\n" % i for i in range(fields)))
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        assert await _head(gateway.port, request) == ("HTTP/1.1", status)
