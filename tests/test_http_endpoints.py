@@ -199,17 +199,20 @@ async def test_malformed_requests_get_400_with_a_clean_excerpt(request_bytes: by
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [
-        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n", 413),
-        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
+        (b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n", 413),
+        (b"POST /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
+        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
         (b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}", 405),
         (b"DELETE /readyz HTTP/1.1\r\nHost: t\r\n\r\n", 405),
         (b"GET /nope?x=1 HTTP/1.1\r\nHost: t\r\n\r\n", 404),
-        (b"GET /healthz?verbose=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", 200),
+        (b"GET /healthz?verbose=1 HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", 400),
+        (b"GET /healthz?verbose=1 HTTP/1.0\r\nContent-Length: 0\r\n\r\n", 200),
     ],
 )
 async def test_status_codes(request_bytes: bytes, status: int) -> None:
-    """Bodies over 64 KiB get 413, chunked bodies 501, other methods 405, unknown paths 404; a
-    query string and a small body do not stop an answer."""
+    """Bodies over 64 KiB get 413, chunked bodies 501, other methods 405, unknown paths 404, a
+    GET with a body 400 (as on the gateway); a query string does not stop an answer."""
     async with running() as server:
         assert (await ask(server.port, request_bytes))[0] == status
 

@@ -237,7 +237,7 @@ async def test_a_login_through_a_proxy_that_rewrites_host_is_not_called_cross_si
 
 async def test_no_method_reads_or_changes_anything_without_credentials(tmp_path: Path) -> None:
     """Every API path under every method (HEAD and OPTIONS included) answers a client with
-    no credentials 401, 404 or 405 and no data; the pages answer only their login form; the
+    no credentials 401, 404 or 405 (a GET or HEAD with a body: 400) and no data; the pages answer only their login form; the
     one silence stored is still active afterwards."""
     store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, POLICY.reopen_window * 24)
     await store.open()
@@ -257,7 +257,10 @@ async def test_no_method_reads_or_changes_anything_without_credentials(tmp_path:
     finally:
         await store.aclose()
     for (method, path), answer in api.items():
-        assert answer.status_code in (401, 404, 405), (method, path, answer.status_code)
+        # (A GET or HEAD with a body, as each is sent here, is 400 before its credential is
+        # looked at, as on the gateway.)
+        refusals = (400, 401, 404, 405) if method in ("GET", "HEAD") else (401, 404, 405)
+        assert answer.status_code in refusals, (method, path, answer.status_code)
         assert "silences" not in answer.text and "incidents" not in answer.text
     assert all(a.status_code in (200, 404) and "team=payments" not in a.text for a in pages)
     assert [s["id"] for s in listed["silences"]] == [made["id"]]

@@ -27,7 +27,9 @@ from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, running
 from test_ingest_framing import statuses
 from test_ingest_hostile import read_answer
+from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
 from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
+from triage.incidents.sqlite import SQLiteStore
 
 #: Every test runs under each parser (the fixture of round 17).
 pytestmark = pytest.mark.usefixtures("parser")
@@ -37,6 +39,26 @@ HOST = b"Host: x\r\n"
 
 def _get(path: bytes, headers: bytes = b"", method: bytes = b"GET") -> bytes:
     return method + b" " + path + b" HTTP/1.1\r\n" + HOST + headers + b"\r\n"
+
+
+#: A request and the status both ports answer it with, whichever parser the gateway uses.
+ALIKE = [
+    (_get(b"/%68ealthz"), 200),
+    (_get(b"/%68%65%61lthz"), 200),
+    (_get(b"/healthz%2F"), 404),
+    (_get(b"/%2Fhealthz"), 404),
+    (_get(b"/healthz", b"Content-Length: 2\r\n") + b"ab", 400),
+    (_get(b"/healthz", b"Content-Length: 2\r\n", b"HEAD") + b"ab", 400),
+    (_get(b"/healthz", b"Transfer-Encoding: chunked\r\n") + b"0\r\n\r\n", 400),
+    (_get(b"/healthz", b"Content-Length: 0\r\n"), 200),
+    (_get(b"/nowhere", b"Content-Length: 2\r\n") + b"ab", 404),
+    (_get(b"/healthz", b"Expect: foo\r\n"), 417),
+    (_get(b"/healthz", b"Expect: 100-continue, foo\r\n"), 417),
+    (_get(b"/nowhere", b"Expect: foo\r\n"), 417),
+    (_get(b"*", b"Expect: foo\r\n", b"OPTIONS"), 417),
+    (_get(b"/healthz", b"Expect: 100-continue\r\n"), 200),
+    (_get(b"/healthz", b"Expect:\r\n"), 200),
+]
 
 
 async def _head(port: int, request: bytes) -> tuple[str, int] | str:
@@ -53,6 +75,64 @@ async def _head(port: int, request: bytes) -> tuple[str, int] | str:
         writer.close()
     version, status, _ = head.decode("latin-1").split(" ", 2)
     return version, int(status)
+
+
+async def test_both_ports_answer_each_request_alike(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """Each request of ALIKE gets its status, on an HTTP/1.1 status line, from the gateway and
+    from the operators' port, whichever parser the gateway's aiohttp uses (before: `/%68ealthz`
+    was 404 on the operators' port, a GET with a body served there, `Expect: foo` served on the
+    gateway's /healthz and 404 on a path it does not have)."""
+    got = {}
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        for request, _ in ALIKE:
+            got[request] = (
+                await _head(gateway.port, request),
+                await _head(operators.port, request),
+            )
+    wrong = {
+        request: answers
+        for (request, want), answers in zip(ALIKE, got.values(), strict=True)
+        if answers != (("HTTP/1.1", want), ("HTTP/1.1", want))
+    }
+    assert not wrong, wrong
+
+
+#: Requests whose answer the gateway wrote on an HTTP/1.0 status line: heads the parser
+#: refused (aiohttp answers them as an HTTP/1.0 request), and HTTP/1.0 requests.
+VERSIONED = [
+    (_get(b"/healthz", b"X\x01: y\r\n"), 400),
+    (_get(b"/healthz", HOST), 400),
+    (_get(b"/healthz", b"".join(b"X-%d: 1\r\n" % i for i in range(150))), 431),
+    (b"GET /healthz HTTP/1.0\r\n\r\n", 200),
+    (b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200),
+    (b"GET /nowhere HTTP/1.0\r\n\r\n", 404),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), VERSIONED)
+async def test_every_answer_says_http_1_1(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    request_bytes: bytes,
+    status: int,
+) -> None:
+    """The gateway's answer to a head its parser refused, or to an HTTP/1.0 request, says
+    HTTP/1.1 as the operators' port's does (RFC 9110 6.2; it said HTTP/1.0)."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        answers = (
+            await _head(gateway.port, request_bytes),
+            await _head(operators.port, request_bytes),
+        )
+    assert answers == (("HTTP/1.1", status), ("HTTP/1.1", status))
 
 
 def _alert(key: bytes, headers: bytes = b"") -> bytes:

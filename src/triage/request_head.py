@@ -3,7 +3,7 @@ one place, so that one client is never taken by one port and refused by the othe
 line (RFC 9112 3, `request_line_fault`), its `Host` (RFC 9112 3.2), its method (RFC 9110 9.1),
 its `Authorization` header's scheme and Bearer
 credential (RFC 6750 2.1), and which `X-Forwarded-For` entry names its sender behind trusted
-proxies.
+proxies; and how a path's percent-encoded characters are read (`decode_unreserved`).
 
 Header values reach here as text: the gateway's decoded as UTF-8 (with surrogateescape), the
 operators' port's as Latin-1. Either way a character that is not ASCII stays one, and only
@@ -177,3 +177,21 @@ def read_target(written: bytes, method: str = "GET") -> tuple[str, str | None] |
     if authority.startswith(":") or host_fault([authority], http_11=True) is not None:
         return None
     return (rest if rest.startswith("/") else "/" + rest), authority
+
+
+#: A percent-encoded octet (RFC 3986 2.1).
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+#: RFC 3986 2.3's unreserved characters: encoded or not, they are the same character.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def decode_unreserved(path: str) -> str:
+    """`path` with each percent-encoded unreserved character decoded (RFC 3986 6.2.2.2: `/%68ealthz`
+    is `/healthz`, as the gateway's router reads it). A reserved one (`%2F`) stays encoded: it
+    is data within a segment, not the delimiter it would decode to."""
+
+    def decoded(match: re.Match[str]) -> str:
+        char = chr(int(match[1], 16))
+        return char if char in _UNRESERVED else match[0]
+
+    return _PERCENT.sub(decoded, path) if "%" in path else path

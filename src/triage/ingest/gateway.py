@@ -20,7 +20,8 @@ One request, in order (each step's refusal in brackets):
    `#fragment` (400); the gateway not stopping (503); a sender not limited for the wrong
    credentials it presented (503 with Retry-After, auth_limit.py: `_AUTH_LIMITED_STATUS`
    says why not 429); an `Expect` other than
-   100-continue (417); no browser request made by another site's page (403: `Sec-Fetch-Site`
+   100-continue (417; on every path, /healthz and paths that do not exist too, as on the
+   operators' port); no browser request made by another site's page (403: `Sec-Fetch-Site`
    `cross-site` or `same-site`, or an `Origin` without Fetch Metadata, `_cross_site`); the
    tokens read (503 when they cannot be); a source that has a token, in the tokens held or in
    the secret read again at most once a refresh interval (404, as for a source that does not
@@ -291,6 +292,16 @@ def _forgeable(request: web.Request) -> bool:
 SERVER_METHODS = ", ".join(bad_http.SERVER_METHODS)
 
 
+def _unmet_expectation(request: web.BaseRequest) -> Refused | None:
+    """The 417 for a request with an expectation other than 100-continue, whatever its path and
+    method (RFC 9110 10.1.1; the operators' port refuses one from the head too), or None. Every
+    Expect header and item counts: one the gateway does not meet beside `100-continue` must not
+    be read past; an empty one (`Expect:` blank) asks nothing."""
+    if any(expect != CONTINUE for expect in expectations(request)):
+        return Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
+    return None
+
+
 def _server_options(request: web.Request) -> web.Response:
     """`OPTIONS *` (RFC 9112 3.2.4: the server as a whole, not a path), a ping that reads nothing
     and changes nothing: 200 naming in `Allow` every method some path takes, as the operators'
@@ -535,6 +546,9 @@ class Gateway:
             except web.HTTPException as exc:
                 if exc.status < 400:
                     raise
+                if (unmet := _unmet_expectation(request)) is not None:
+                    # From the head, before the path is looked at, as on the operators' port.
+                    return self._unrouted_refusal(request, unmet, started)
                 reason, error = _ROUTER_REFUSALS.get(
                     exc.status, ("http_error", (exc.reason or "refused").lower())
                 )
@@ -565,12 +579,15 @@ class Gateway:
     # --- Handlers -------------------------------------------------------------------------
 
     def _probe_with_body(self, request: web.Request) -> web.Response | None:
-        """The 400 for a GET or HEAD of /healthz or /readyz that carries a body, as the webhook
+        """The 417 for a GET or HEAD of /healthz or /readyz with an Expect other than
+        100-continue (`_unmet_expectation`), and the 400 for one that carries a body, as the webhook
         path's GET with one is refused: a body nobody reads would keep the connection (and
         the sender) waiting for it."""
+        started = time.perf_counter()
+        if (unmet := _unmet_expectation(request)) is not None:
+            return self._unrouted_refusal(request, unmet, started)
         if not request.body_exists:
             return None
-        started = time.perf_counter()
         refused = Refused(
             400, "get_with_body", f"bad request: a {request.method} request's body is not read"
         )
@@ -686,10 +703,8 @@ class Gateway:
         if wait_s is not None:
             self.metrics.incr("IngestAuthLimited", source=source)
             raise Refused(_AUTH_LIMITED_STATUS, "auth_limited", _AUTH_LIMITED, retry_after_s=wait_s)
-        # Every Expect header and item counts: one the gateway does not meet beside
-        # `100-continue` must not be read past; an empty one (`Expect:` blank) asks nothing.
-        if any(expect != CONTINUE for expect in expectations(request)):
-            raise Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
+        if (unmet := _unmet_expectation(request)) is not None:
+            raise unmet
         if (forged := _cross_site(request)) is not None:
             raise forged
         tokens = await self._source_tokens(source)

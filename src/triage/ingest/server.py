@@ -1,5 +1,6 @@
 """aiohttp's HTTP server, made the gateway's. The hooks `Gateway.application` wires: the `Server`
-header, `Expect: 100-continue`, and paths and methods no route takes. And the connection
+header, `Expect: 100-continue`, and paths and methods no route takes. Every answer's status line
+says HTTP/1.1 (`_Http11Writer`). And the connection
 `GatewayRunner` gives each client, which applies before any handler runs what the modules
 beside it decide:
 
@@ -35,12 +36,14 @@ from http import HTTPStatus
 from typing import Any, cast
 
 import structlog
-from aiohttp import HttpVersion11, web
+from aiohttp import HttpVersion11, hdrs, web
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
 from aiohttp.http_parser import HttpParser
+from aiohttp.http_writer import StreamWriter
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
+from multidict import CIMultiDict
 
 from triage.ingest.aborts import SENDER, SOURCE, Abort
 from triage.ingest.bad_http import answer_error, refused_status
@@ -144,7 +147,35 @@ class GatewayRunner(web.AppRunner):
         server.__class__ = _Server
         self.connections = OpenConnections(self.max_connections, self._metrics)
         cast("_Server", server).open_connections = self.connections
+        server.request_factory = _answering_in_http_11(server.request_factory)
         return server
+
+
+class _Http11Writer(StreamWriter):
+    """aiohttp's writer of an answer, its status line saying HTTP/1.1 whatever the request's
+    version: RFC 9110 6.2 has a server send the highest version it speaks whose major version
+    the request's has, as the operators' port does. aiohttp writes the request's, and HTTP/1.0
+    for a head its parser refused, whatever it said. Only the line changes: an HTTP/1.0
+    client's answer is framed as aiohttp frames it for one (never chunked), and says
+    `Connection: close` when aiohttp closes the connection after it."""
+
+    async def write_headers(self, status_line: str, headers: CIMultiDict[str]) -> None:
+        if status_line.startswith("HTTP/1.0 "):
+            status_line = "HTTP/1.1 " + status_line.removeprefix("HTTP/1.0 ")
+            # (aiohttp names keep-alive for an HTTP/1.0 client that asked for it.)
+            headers.setdefault(hdrs.CONNECTION, "close")
+        await super().write_headers(status_line, headers)
+
+
+def _answering_in_http_11(make_request: Any) -> Any:
+    """aiohttp's request factory, each request's answer written by an `_Http11Writer`."""
+
+    def made(message: Any, payload: Any, protocol: Any, writer: Any, *args: Any) -> Any:
+        if type(writer) is StreamWriter:
+            writer.__class__ = _Http11Writer
+        return make_request(message, payload, protocol, writer, *args)
+
+    return made
 
 
 class _Server(web.Server):

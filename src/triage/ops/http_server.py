@@ -18,11 +18,15 @@ the process's file descriptors or filling its logs:
   `method SP target SP version`, 501 for a method neither HTTP defines nor a route takes,
   `get` included, since methods are case-sensitive, and CONNECT, 505 for another version than
   HTTP/1.0 and 1.1), empty lines before it dropped; an absolute-form target
-  (`http://host/path`) is served as its path, its host the request's; `OPTIONS *` is answered
+  (`http://host/path`) is served as its path, its host the request's; a percent-encoded
+  unreserved character in a path is that character (`/%68ealthz` is `/healthz`, as the
+  gateway's router reads it); `OPTIONS *` is answered
   200 naming the methods the routes take; a method HTTP defines that the path does not take is
   405 naming the path's. A line ended by a bare LF, two Content-Length headers, and a
   Transfer-Encoding that leaves the body's length unknown are 400, as the gateway's parser
-  answers them; a chunked body is 501 (this port reads none);
+  answers them; a chunked body is 501 (this port reads none); a GET or HEAD announcing a body
+  is 400 on a path that takes it (404 or 405 elsewhere), its body not read, as on the gateway;
+  an `Expect` other than 100-continue is 417 from the head;
 - a request its handler refuses from the head alone (`HeadGuarded`: no token, another site's
   browser) is answered without `100 Continue` and without its body being read;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
@@ -52,6 +56,7 @@ from triage.redact import Redactor
 from triage.request_head import (
     LINE_FAULTS,
     SERVER_WIDE,
+    decode_unreserved,
     host_fault,
     not_implemented,
     read_target,
@@ -282,6 +287,12 @@ class HttpServer:
         to its end (the rest is still coming)."""
         try:
             head, waits = await _read_head(reader, self.limits, peer, self._methods())
+            if head.method in _NO_CONTENT and _announces_body(head.headers):
+                # Answered from its head (400, or the path's 404 / 405 as without a body),
+                # the body it sends dropped by the linger.
+                response = await self._dispatch(head, with_body=True)
+                writer.write(response.encode(head_only=head.method == "HEAD"))
+                return True
             length = _body_length(head.headers, self.limits)
             if length and self._refused_from_head(head):
                 # Answered from its head: the body it would send is dropped by the linger.
@@ -306,7 +317,9 @@ class HttpServer:
         await writer.wait_closed()
         return False
 
-    async def _dispatch(self, request: Request) -> Response:
+    async def _dispatch(self, request: Request, *, with_body: bool = False) -> Response:
+        """The answer to `request`; `with_body`: a GET or HEAD whose head announces a body,
+        which is refused (400) once its path is known to take it."""
         if not_implemented(request.method, self._methods()):
             # RFC 9110 9.1: methods are case-sensitive (`get` is not GET), and one the server
             # neither recognises nor implements is 501. The gateway agrees.
@@ -327,6 +340,11 @@ class HttpServer:
                 "method_not_allowed", request.peer, 405, method=client_excerpt(request.method)
             )
             return _error(405, (("Allow", allowed),))
+        if with_body:
+            # RFC 9110 9.3.1: a GET's content has no meaning, and a server may refuse it (a
+            # proxy in front may not frame it as we do); the gateway refuses one too.
+            self.refusals.refused("get_with_body", request.peer, 400)
+            return _error(400)
         try:
             return await handler(request)
         except Exception as exc:
@@ -393,6 +411,7 @@ async def _read_head(
     assert read is not None  # (request_line_fault read it)
     target, authority = read
     path, _, query = target.partition("?")
+    path = decode_unreserved(path)
     headers = await _read_headers(reader, limits)
     http_11 = version == b"HTTP/1.1"
     hosts = [value for name, value in headers if name == "host"]
@@ -455,6 +474,20 @@ async def _read_headers(
             raise _Refuse("bad_header", 400)
         headers.append((name.decode("ascii").lower(), value.decode("latin-1")))
     return tuple(headers)
+
+
+#: Methods whose request carries no content (RFC 9110 9.3.1, 9.3.2): one that announces a body
+#: is refused.
+_NO_CONTENT = frozenset({"GET", "HEAD"})
+
+
+def _announces_body(headers: tuple[tuple[str, str], ...]) -> bool:
+    """Whether a head announces a body: a Transfer-Encoding, or one Content-Length of more
+    than 0 (a malformed or repeated one is `_body_length`'s 400)."""
+    if any(name == "transfer-encoding" for name, _ in headers):
+        return True
+    lengths = [value for name, value in headers if name == "content-length"]
+    return len(lengths) == 1 and _DIGITS.fullmatch(lengths[0]) is not None and int(lengths[0]) > 0
 
 
 def _body_length(headers: tuple[tuple[str, str], ...], limits: Limits) -> int:
