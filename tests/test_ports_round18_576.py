@@ -30,6 +30,7 @@ from test_ingest_hostile import read_answer
 from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
 from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
 from triage.incidents.sqlite import SQLiteStore
+from triage.redact import scrub
 
 #: Every test runs under each parser (the fixture of round 17).
 pytestmark = pytest.mark.usefixtures("parser")
@@ -196,3 +197,23 @@ async def test_both_parsers_take_the_same_number_of_header_lines(
     request = _get(b"/healthz", b"".join(b"X-%d: 1\r\n" % i for i in range(fields)))
     async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
         assert await _head(gateway.port, request) == ("HTTP/1.1", status)
+
+
+async def test_the_gateway_compiles_the_redactor_before_it_listens(queues: Queues) -> None:
+    """The redactor's searches, which it compiles at its first text (a second of CPU on a busy
+    machine), are compiled while the gateway starts, off its loop: the first request to be
+    redacted (a parse error's answer and line) stalled every connection of the gateway that
+    long."""
+    scrub._needle_searches.cache_clear()
+    async with running(ingest_settings(queues.url, queues.endpoint)):
+        assert scrub._needle_searches.cache_info().currsize == 1
+
+
+async def test_the_operators_port_compiles_the_redactor_before_it_listens(
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """The operators' port compiles the redactor's searches as it starts, off its loop, as the
+    gateway does: its first refusal's excerpt (`client_excerpt`) compiled them on the loop."""
+    scrub._needle_searches.cache_clear()
+    async with serving(store):
+        assert scrub._needle_searches.cache_info().currsize == 1

@@ -51,6 +51,7 @@ from triage.ingest.server import GatewayRunner
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
+from triage.redact import Redactor
 from triage.settings import Settings, short_intervals
 from triage.sinks.http import said
 from triage.sqs.supervisor import ExitBoundedExecutor
@@ -191,6 +192,10 @@ class IngestService:
 
     async def _startup(self) -> None:
         settings = self.settings
+        # The redactor compiles its searches at its first text: up to seconds of CPU on a busy
+        # machine. Spent here, on a thread, not on the loop at the first request redacted (a
+        # parse error's answer and line), which held every connection of the gateway as long.
+        await asyncio.to_thread(Redactor().text, "ingest starting")
         session = aioboto3.Session(region_name=settings.aws_region)
         sqs = await self._client(session, "sqs")
         self._refuse_queue_behind_aws(sqs.meta.endpoint_url)

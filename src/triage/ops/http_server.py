@@ -207,6 +207,9 @@ class HttpServer:
         self._per_host: Counter[str] = Counter()
 
     async def start(self) -> None:
+        # The redactor compiles its searches at its first text (up to seconds of CPU on a busy
+        # machine): here, on a thread, not on the loop at the first refusal's excerpt.
+        await asyncio.to_thread(Redactor().text, "http starting")
         try:
             self._server = await asyncio.start_server(
                 self._on_connect,
