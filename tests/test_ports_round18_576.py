@@ -217,3 +217,81 @@ async def test_the_operators_port_compiles_the_redactor_before_it_listens(
     scrub._needle_searches.cache_clear()
     async with serving(store):
         assert scrub._needle_searches.cache_info().currsize == 1
+
+
+async def _after_head(port: int, request: bytes) -> tuple[int, bytes] | str:
+    """The status of the answer to `request` (which closes its connection) and every byte
+    after that answer's head, read to the connection's end."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=10)
+    except ConnectionResetError:
+        return "reset"
+    finally:
+        writer.close()
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), rest
+
+
+#: HEAD requests (each closing its connection) and the status both ports answer them with.
+HEADS = [
+    (_get(b"/healthz", b"Connection: close\r\n", b"HEAD"), 200),
+    (_get(b"/nowhere", b"Connection: close\r\n", b"HEAD"), 404),
+    (_get(b"/healthz", b"Connection: close\r\nExpect: foo\r\n", b"HEAD"), 417),
+    (_get(b"/healthz", b"Connection: close\r\nContent-Length: 2\r\n", b"HEAD") + b"ab", 400),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), HEADS)
+async def test_an_answer_to_head_has_no_content_on_either_port(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    request_bytes: bytes,
+    status: int,
+) -> None:
+    """Each HEAD of HEADS is answered its status with no content after the head, on both ports
+    (RFC 9110 9.3.2; the operators' port sent its 417's JSON)."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        answers = (
+            await _after_head(gateway.port, request_bytes),
+            await _after_head(operators.port, request_bytes),
+        )
+    assert answers == ((status, b""), (status, b""))
+
+
+#: HEAD requests whose head the gateway's parser refuses, and their status.
+REFUSED_HEAD_REQUESTS = [
+    (_get(b"/healthz", b"X\x01: y\r\n", b"HEAD"), 400),
+    (_get(b"/healthz", b"".join(b"X-%d: 1\r\n" % i for i in range(150)), b"HEAD"), 431),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), REFUSED_HEAD_REQUESTS)
+async def test_the_operators_port_refuses_a_head_request_without_content(
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    request_bytes: bytes,
+    status: int,
+) -> None:
+    """A HEAD request whose head is refused once its method is read (a bad header line, too
+    many) is answered without content on the operators' port (it sent its JSON error)."""
+    async with serving(store) as operators:
+        assert await _after_head(operators.port, request_bytes) == (status, b"")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aiohttp answers a head its parser refused as a request of method UNKNOWN, so the "
+    "gateway's 400/431 to a HEAD carries its JSON error (found by helper 576, not fixed)",
+)
+@pytest.mark.parametrize(("request_bytes", "status"), REFUSED_HEAD_REQUESTS)
+async def test_the_gateway_refuses_a_head_request_without_content(
+    queues: Queues, request_bytes: bytes, status: int
+) -> None:
+    """A HEAD request whose head the gateway's parser refuses is answered without content."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        assert await _after_head(gateway.port, request_bytes) == (status, b"")

@@ -168,6 +168,8 @@ class _Refuse(Exception):
     def __init__(self, reason: str, status: int | None, excerpt: str | None = None) -> None:
         super().__init__(reason)
         self.reason, self.status, self.excerpt = reason, status, excerpt
+        #: Refused once its method was read, a HEAD: answered without content (RFC 9110 9.3.2).
+        self.head_only = False
 
 
 #: A header name: a token of any length (the line limit bounds it), as the gateway's parser reads
@@ -296,7 +298,11 @@ class HttpServer:
                 response = await self._dispatch(head, with_body=True)
                 writer.write(response.encode(head_only=head.method == "HEAD"))
                 return True
-            length = _body_length(head.headers, self.limits)
+            try:
+                length = _body_length(head.headers, self.limits)
+            except _Refuse as refuse:
+                refuse.head_only = head.method == "HEAD"
+                raise
             if length and self._refused_from_head(head):
                 # Answered from its head: the body it would send is dropped by the linger.
                 response = await self._dispatch(head)
@@ -312,7 +318,7 @@ class HttpServer:
                 self.refusals.refused(refuse.reason, peer, refuse.status, excerpt=refuse.excerpt)
             if refuse.status is None:
                 return False
-            writer.write(_refusal_response(refuse.status).encode())
+            writer.write(_refusal_response(refuse.status).encode(head_only=refuse.head_only))
             return True
         response = await self._dispatch(request)
         writer.write(response.encode(head_only=request.method == "HEAD"))
@@ -410,6 +416,23 @@ async def _read_head(
         )
     method_bytes, written, version = line.split(b" ")
     method = method_bytes.decode("ascii")
+    try:
+        return await _read_fields(reader, limits, peer, method, written, version)
+    except _Refuse as refuse:
+        refuse.head_only = method == "HEAD"
+        raise
+
+
+async def _read_fields(
+    reader: asyncio.StreamReader,
+    limits: Limits,
+    peer: str,
+    method: str,
+    written: bytes,
+    version: bytes,
+) -> tuple[Request, bool]:
+    """The rest of `_read_head`, once its request line (`method`, the target as `written`, its
+    `version`) passed."""
     read = read_target(written, method)
     assert read is not None  # (request_line_fault read it)
     target, authority = read
