@@ -98,8 +98,10 @@ class HeadByHead:
         self._last = b""
         #: A request that closes the connection came whole: nothing more is read.
         self.closed = False
-        #: The body of the last request parsed, if it asks for an Upgrade.
+        #: The body of the last request parsed, if it asks for an Upgrade …
         self._upgrade_body: StreamReader | None = None
+        #: … or closes its connection.
+        self._closing_body: StreamReader | None = None
         #: The chunked body being received, and its chunk sizes followed.
         self._chunked_body: StreamReader | None = None
         self._chunk_sizes: ChunkSizes | None = None
@@ -136,6 +138,8 @@ class HeadByHead:
                 return messages, True, tail + data[end:]
             if declined:
                 break  # the parser dropped what followed in its read: so is the rest of this
+            if self._closing_came_whole(parsed):
+                break  # RFC 9112 9.6: nothing after it is read
             start = end
         self._last = (self._last + data)[-(len(_HEAD_END) - 1) :]
         return messages, False, b""
@@ -214,6 +218,18 @@ class HeadByHead:
         message, body = parsed[-1]
         if getattr(message, "chunked", False) and not body.is_eof():
             self._chunked_body, self._chunk_sizes = body, ChunkSizes()
+
+    def _closing_came_whole(self, parsed: list[Parsed]) -> bool:
+        """Whether a request that closes its connection has come whole (its body too): nothing
+        after it is parsed (`closed`). llhttp refuses what follows one, which `_failed_after`
+        ignores; aiohttp's pure-Python parser would read on, or wait for a line end."""
+        for message, body in parsed:
+            self._closing_body = body if getattr(message, "should_close", False) else None
+        if self._closing_body is None or not self._closing_body.is_eof():
+            return False
+        self._closing_body = None
+        self.closed = True
+        return True
 
     def _upgrade_declined(self, parsed: list[Parsed]) -> bool:
         """Whether a request asking for an Upgrade the parser does not take has come whole: it
