@@ -26,7 +26,7 @@ import pytest
 from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, running
 from test_ingest_framing import statuses
-from test_ingest_hostile import read_answer
+from test_ingest_hostile import exchange, read_answer
 from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
 from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
 from triage.incidents.sqlite import SQLiteStore
@@ -320,3 +320,17 @@ async def test_a_chunk_extension_llhttp_refuses_is_400_under_both_parsers(
     async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
         assert (await _after_head(gateway.port, head + chunked))[0] == 400
     assert queues.depth() == 0
+
+
+async def test_two_content_lengths_are_refused_in_the_same_words_under_both_parsers(
+    queues: Queues,
+) -> None:
+    """Two Content-Length headers are 400 `Duplicate Content-Length` whichever parser reads
+    them (the pure-Python parser's answer said `… header found.`)."""
+    request = _alert(b"two", b"Content-Length: 3\r\n")
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        answer = await exchange(gateway.port, request)
+    assert (answer.status, answer.json()) == (
+        400,
+        {"error": "bad request: Duplicate Content-Length"},
+    )

@@ -268,15 +268,21 @@ class LineCheckedParser(HttpRequestParserPy):
     target rather than its method), and a head as llhttp refuses it where the two differ:
     a Transfer-Encoding value ending in a tab (which the pure-Python parser reads as
     `chunked` and a proxy in front may not), and a Content-Length past 64 bits (which llhttp
-    refuses as an overflow and the pure-Python parser reads as a large body)."""
+    refuses as an overflow and the pure-Python parser reads as a large body); two
+    Content-Lengths are refused in llhttp's words."""
 
     def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
         fault = request_line_fault(lines[0], SERVER_METHODS) if lines else None
         if fault is not None and fault != "fragment":
             raise refuse_line(fault)
+        lengths = 0
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name = name.lower()
+            lengths += name == b"content-length"
+            if lengths > 1:
+                # (llhttp's reason, word for word: the answer says the same whichever parser.)
+                raise BadHttpMessage("Duplicate Content-Length")
             if name == b"transfer-encoding" and value.rstrip(b" \t") != value.rstrip(b" "):
                 # (llhttp's reason, word for word.)
                 raise BadHttpMessage("Request has invalid `Transfer-Encoding`")
