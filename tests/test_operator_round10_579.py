@@ -412,3 +412,43 @@ def test_a_prefix_of_an_incident_this_release_cannot_read_is_not_said_to_be_none
     assert len(said) == 1 and "could not be read" in said[0], err
     code, out, err = _cli(capsys, "incidents", "show", fp)
     assert code == 1 and "newer" in err, err
+
+
+def _silence_made_newer(path: Path) -> str:
+    """Mark the first stored silence as a newer release's (its `min_reader` past this
+    release's); its id."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        [(kind, key, body)] = db.execute(
+            "SELECT kind, key, body FROM records WHERE body LIKE '{\"silences\"%'"
+        ).fetchall()
+        data = json.loads(body)
+        data["silences"][0]["min_reader"] = 99
+        db.execute(
+            "UPDATE records SET body = ? WHERE kind = ? AND key = ?", (json.dumps(data), kind, key)
+        )
+    return str(data["silences"][0]["id"])
+
+
+def test_a_silence_a_newer_release_wrote_is_said_not_to_be_none(
+    five_open: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a rollback, a silence the newer release wrote still mutes on its replicas:
+    `silence list` says on stderr one stored silence could not be read and is not listed,
+    and `silence expire ID` says this release cannot read it (exit 1), not `no silence ID`,
+    which reads as "it is gone"."""
+    for team in ("payments", "ops"):
+        code, _, err = _cli(capsys, "silence", "add", "--for", "1h", "--match", f"team={team}",
+                            "--comment", "db work", "--author", "op")  # fmt: skip
+        assert code == 0, err
+    newer = _silence_made_newer(five_open)
+    code, out, err = _cli(capsys, "silence", "list")
+    assert code == 0 and len(out.splitlines()) == 1, (out, err)
+    said = [line for line in err.splitlines() if line.startswith("triage: silence:")]
+    assert len(said) == 1 and "1 stored silence could not be read" in said[0], err
+    for given in (newer, newer[:6]):
+        code, out, err = _cli(capsys, "silence", "expire", given)
+        said = [line for line in err.splitlines() if line.startswith("triage: silence:")]
+        assert code == 1 and len(said) == 1, err
+        assert f"silence {newer}" in said[0] and "newer" in said[0], err

@@ -1004,6 +1004,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         shown_silences,
         silence_json,
         silences_json,
+        unreadable_silences_said,
     )
     from triage.redact import Redactor
     from triage.view import json_line
@@ -1030,6 +1031,9 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         shown = shown_silences(await store.silences(), now, every=args.all)
         for listed in silences_json(shown, await store.incidents(), redactor, now):
             print(json_line(listed))
+        if store.unreadable_silences:
+            left_out = unreadable_silences_said(store.unreadable_silences)
+            _err(f"triage: silence: warning: {redactor.text(left_out)}")
         return 0
     try:
         # Its id, or an unambiguous prefix of one, as `incidents close` takes a fingerprint's.

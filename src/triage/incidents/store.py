@@ -270,6 +270,9 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
     #: Records of incidents the newest listing in this process could not read (`listing`):
     #: what the API and the status page, which list through a shared scan, say was left out.
     unreadable_listed = 0
+    #: The stored silences the newest `silences()` in this process could not read, each as
+    #: (its id, why): what the command line says was left out, and names for an expiry.
+    unreadable_silences: tuple[tuple[str, str], ...] = ()
     #: Why `open()` found the store not answering (a backend that starts all the same and
     #: rides the outage out, as DynamoDB's does); None when it answered. The daemon is not
     #: ready from its first `/readyz` until the store answers (`app.run_daemon`).
@@ -700,6 +703,7 @@ class Store(Claims, Sweeping, SharedRecords, StoreBase):
         record = await self._get(SILENCES, SILENCES_KEY)
         warned = record is not None and record.body == self._silences_warned
         readable, unreadable = _read_silences(record)
+        self.unreadable_silences = tuple((str(e.get("id"))[:40], why) for e, why in unreadable)
         if unreadable and not warned and record is not None:
             _warn_unreadable(unreadable)
             self._silences_warned = record.body

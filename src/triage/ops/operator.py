@@ -612,6 +612,18 @@ def after_cursor(listed: Sequence[Incident], cursor: str) -> list[Incident]:
     return [i for i in listed if _listed_key(i) > key]
 
 
+def unreadable_silences_said(unreadable: Sequence[tuple[str, str]]) -> str:
+    """How many stored silences `silence list` left out as unreadable, and that they still
+    mute wherever a release that reads them runs."""
+    count = len(unreadable)
+    records = "1 stored silence" if count == 1 else f"{count} stored silences"
+    shown = "is" if count == 1 else "are"
+    return (
+        f"{records} could not be read and {shown} not listed ({unreadable[0][1][:200]}); "
+        "a replica that reads it still honours it"
+    )
+
+
 def unreadable_said(unreadable: int) -> str:
     """How many stored incidents could not be read and are in no listing (the API's
     `unreadable`, the page's note), for the command line's stderr."""
@@ -699,7 +711,15 @@ async def end_named_silence(store: Store, given: str, now: datetime) -> tuple[Si
     ended = await store.end_silence(wanted, now)
     if ended is not None:
         return ended
-    chosen = _silence_by_prefix(wanted, [s.id for s in await store.silences()])
+    ids = [s.id for s in await store.silences()]
+    unread = [(i, why) for i, why in store.unreadable_silences if i.startswith(wanted)]
+    if unread and len(wanted) >= MIN_PREFIX and not any(i.startswith(wanted) for i in ids):
+        # Not "no silence": it is kept, and mutes wherever a release that reads it runs.
+        unread_id, why = unread[0]
+        raise LookupError(
+            f"silence {unread_id} cannot be read by this release, so it is not ended ({why})"
+        )
+    chosen = _silence_by_prefix(wanted, ids)
     ended = await store.end_silence(chosen, now)
     if ended is None:  # dropped meanwhile: a week after it ended
         raise LookupError(f"no silence {chosen}")
