@@ -60,7 +60,7 @@ async def test_a_body_that_says_it_is_not_json_makes_no_silence(
     assert answer.status_code == 415, answer.text
     assert metrics.counter("HttpRefused", reason="not_json") == 1
     assert "application/json" in answer.json()["error"]
-    assert listed == {"silences": []}
+    assert listed == {"silences": [], "unreadable": 0}
 
 
 @pytest.mark.parametrize(

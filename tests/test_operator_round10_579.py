@@ -452,3 +452,26 @@ def test_a_silence_a_newer_release_wrote_is_said_not_to_be_none(
         said = [line for line in err.splitlines() if line.startswith("triage: silence:")]
         assert code == 1 and len(said) == 1, err
         assert f"silence {newer}" in said[0] and "newer" in said[0], err
+
+
+async def test_the_api_says_how_many_silences_it_left_out_and_why_one_is_not_ended(
+    tmp_path: Path,
+) -> None:
+    """`GET /api/v1/silences` answers `unreadable`, how many stored silences this release left
+    out (as the incidents' listing does), and `DELETE` of one a newer release wrote says this
+    release cannot read it, not that there is no such silence."""
+    path = tmp_path / "t.db"
+    store = SQLiteStore(str(path), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    try:
+        for team in ("payments", "ops"):
+            made = Silence.new([Matcher.parse(f"team={team}")], NOW, NOW + HOUR, "work", "op")
+            await store.add_silence(made, NOW)
+        newer = _silence_made_newer(path)
+        async with serving(store) as client:
+            listed = (await client.get("/api/v1/silences", headers=BEARER)).json()
+            assert len(listed["silences"]) == 1 and listed["unreadable"] == 1, listed
+            answer = await client.delete(f"/api/v1/silences/{newer}", headers=BEARER)
+            assert answer.status_code == 404 and "cannot be read" in answer.text, answer.text
+    finally:
+        await store.aclose()

@@ -515,7 +515,10 @@ class OperatorApi:
         listed = await self.view.off_loop.run(
             partial(silences_json, shown, incidents, self.view.redactor, now, budgeted=True)
         )
-        return _json(200, {"silences": listed})
+        # Stored silences this release cannot read (a newer release's) are in no list, and
+        # may still mute on replicas that read them: say how many, as the incidents' does.
+        unreadable = len(self.view.store.unreadable_silences)
+        return _json(200, {"silences": listed, "unreadable": unreadable})
 
     async def add_silence(self, request: Request) -> Response:
         now = self.view.clock()
