@@ -475,3 +475,23 @@ async def test_the_api_says_how_many_silences_it_left_out_and_why_one_is_not_end
             assert answer.status_code == 404 and "cannot be read" in answer.text, answer.text
     finally:
         await store.aclose()
+
+
+@pytest.mark.parametrize("field", ["opened_at", "last_event_at"])
+def test_a_stored_time_without_its_utc_offset_is_an_unreadable_record_not_a_crash(
+    five_open: Path, capsys: pytest.CaptureFixture[str], field: str
+) -> None:
+    """A record whose time lost its UTC offset (a hand edit, another tool's write) is read as
+    damage, as a field of the wrong type is: `incidents list --output text` lists the other
+    four and says one could not be read; it crashed with a traceback comparing times."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(five_open)) as db, db:
+        [(fp, body)] = db.execute("SELECT fingerprint, body FROM incidents LIMIT 1").fetchall()
+        data = json.loads(body)
+        data[field] = "2026-12-07T10:00:00"
+        db.execute("UPDATE incidents SET body = ? WHERE fingerprint = ?", (json.dumps(data), fp))
+    code, out, err = _cli(capsys, "incidents", "list", "--output", "text")
+    assert code == 0 and "Traceback" not in err, err
+    assert len(out.splitlines()) == 4
+    assert "1 stored incident could not be read" in err, err

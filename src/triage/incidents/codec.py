@@ -469,7 +469,7 @@ def incident_from_json(text: str) -> Incident:
     _check_types("", data, _INCIDENT_TYPES)
     for key in _INCIDENT_TIMES:
         if data.get(key) is not None:
-            data[key] = datetime.fromisoformat(data[key])
+            data[key] = _at(data[key])
     data["state"] = State(data["state"])
     data["ticket"] = _ticket(data["ticket"], unknown) if data.get("ticket") else None
     data["refs"] = _references("refs", data.get("refs", {}), "references")
@@ -485,7 +485,7 @@ def incident_from_json(text: str) -> Incident:
             Pending(
                 kind=EffectKind(p["kind"]),
                 owner=p["owner"],
-                until=datetime.fromisoformat(p["until"]),
+                until=_at(p["until"]),
                 seq=p["seq"],
                 delta=p.get("delta", 0),
                 done=_strings("pending.done", p["done"]),
@@ -845,11 +845,17 @@ def _put_back(incident: Incident, data: dict[str, Any]) -> None:
 
 
 def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    """A stored time. One without its UTC offset (a hand edit, another tool's write) is
+    damage, as a field of the wrong type is: compared with the aware times every other
+    record holds, it would fail later wherever it is used (a listing, a sweep)."""
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"time {text[:40]!r} has no UTC offset")
+    return when
 
 
 def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return _at(text) if text else None
 
 
 def _json_default(value: object) -> object:
@@ -979,7 +985,7 @@ def _view_of(data: dict[str, Any], group: GroupView | None) -> RedactedAlert:
         severity=data["severity"],
         description=data["description"],
         runbook_url=data["runbook_url"],
-        occurred_at=datetime.fromisoformat(data["occurred_at"]),
+        occurred_at=_at(data["occurred_at"]),
         links=MappingProxyType(_references("alert.links", data["links"])),
         labels=MappingProxyType(_references("alert.labels", data["labels"])),
         payload_excerpt=data["payload_excerpt"],
@@ -1074,7 +1080,7 @@ def sent_from_json(text: str) -> Sent:
     if raw_group is not None:
         # A member's values after its four (a newer release's) are passed over too.
         members = tuple(
-            MemberView(fp, title, Status(status), datetime.fromisoformat(since))
+            MemberView(fp, title, Status(status), _at(since))
             for fp, title, status, since, *_ in raw_group["members"]
         )
         if not all(type(m.fingerprint) is str and type(m.title) is str for m in members):
