@@ -73,9 +73,7 @@ def parse_duration(text: str, most: timedelta | None = MAX_SILENCE) -> timedelta
         )
     weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
     duration = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
-    if most is None and duration > timedelta(0):
-        return duration
-    if duration <= timedelta(0) or most is None or duration > most:
+    if duration <= timedelta(0) or (most is not None and duration > most):
         raise ValueError(f"duration {quoted(text, 40)}: must be more than 0 and at most 365d")
     return duration
 
@@ -563,10 +561,7 @@ def _ordered(incidents: Iterable[Incident]) -> list[Incident]:
     """Open first (as listed: a close held back while it flaps is open on its tickets, and
     ranks among the open by its priority), most urgent first, then the newest, then by
     fingerprint (a total order)."""
-    chosen = sorted(incidents, key=lambda i: i.fingerprint)
-    chosen.sort(key=lambda i: i.opened_at, reverse=True)
-    chosen.sort(key=lambda i: (_listed_state(i) != State.OPEN.value, _rank(i)))
-    return chosen
+    return sorted(incidents, key=_listed_key)  # the order `page_cursor` names a place in
 
 
 def _listed_key(incident: Incident) -> tuple[int, int, int, str]:
