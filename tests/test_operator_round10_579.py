@@ -495,3 +495,23 @@ def test_a_stored_time_without_its_utc_offset_is_an_unreadable_record_not_a_cras
     assert code == 0 and "Traceback" not in err, err
     assert len(out.splitlines()) == 4
     assert "1 stored incident could not be read" in err, err
+
+
+async def test_the_status_page_says_a_silence_was_left_out(tmp_path: Path) -> None:
+    """The page's silences section says one stored silence could not be read and is not
+    shown (it may still mute on a replica that reads it), as it says of incidents."""
+    path = tmp_path / "t.db"
+    store = SQLiteStore(str(path), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    try:
+        for team in ("payments", "ops"):
+            made = Silence.new([Matcher.parse(f"team={team}")], NOW, NOW + HOUR, "work", "op")
+            await store.add_silence(made, NOW)
+        _silence_made_newer(path)
+        async with serving(store) as client:
+            page = await client.get("/", headers=BEARER)
+        assert page.status_code == 200
+        section = page.text[page.text.index("<h2>Silences</h2>") :]
+        assert "1 stored silence could not be read" in section.split("</section>")[0]
+    finally:
+        await store.aclose()

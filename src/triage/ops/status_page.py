@@ -379,7 +379,11 @@ class StatusPage:
             # Of the same scan: closed ones too, as a close by hand a sink fails is in no
             # open list while its ticket stays open.
             _section("Failing effects", self._failing(await view.scan.incidents(view.store), now)),
-            _section("Silences", await view.off_loop.run(table)),
+            _section(
+                "Silences",
+                _unread_silences_note(view.store.unreadable_silences)
+                + await view.off_loop.run(table),
+            ),
             _section("Sinks", await self._sinks()),
             _section("LLM", self._llm()),
             _section("Queue", await self._queues()),
@@ -960,6 +964,20 @@ def _items(texts: list[str]) -> str:
 def _table(headings: list[str]) -> str:
     head = "".join(f"<th>{_text(h)}</th>" for h in headings)
     return f"<div class=wrap><table><tr>{head}</tr>"
+
+
+def _unread_silences_note(unreadable: tuple[tuple[str, str], ...]) -> str:
+    """The line saying how many stored silences could not be read ("" when none): a newer
+    release's, which still mutes alerts on the replicas that read it."""
+    if not unreadable:
+        return ""
+    count = len(unreadable)
+    records = "1 stored silence" if count == 1 else f"{count} stored silences"
+    shown = "is" if count == 1 else "are"
+    return (
+        f"<p class=bad>{records} could not be read and {shown} not shown: a replica that reads "
+        "it still honours it (the daemon's log names each: silence.unreadable).</p>"
+    )
 
 
 def _section(title: str, body: str) -> str:
