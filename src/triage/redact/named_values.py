@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from triage.redact.logins import _SESSION_VALUE_WHOLE, _session_shaped, login_named_value
@@ -155,7 +156,31 @@ def _host_token(name: str, value: object) -> bool:
     )
 
 
+#: The longest name and string value whose answer `named_value_secret` remembers: an alert's
+#: labels and payload fields are asked of several times each (the view, its payload's
+#: redaction, the excerpt), most of them short.
+_REMEMBERED_PAIR_CHARS = 256
+
+
 def named_value_secret(name: str, value: object) -> bool:
+    """`_named_value_secret`, remembered for a short name and string value (the answer is a
+    function of the two strings alone); any other value (a number, a boolean: `True == 1`)
+    is judged each time."""
+    if (
+        type(value) is str
+        and type(name) is str
+        and len(name) + len(value) <= _REMEMBERED_PAIR_CHARS
+    ):
+        return _remembered_named_value_secret(name, value)
+    return _named_value_secret(name, value)
+
+
+@lru_cache(maxsize=4096)
+def _remembered_named_value_secret(name: str, value: str) -> bool:
+    return _named_value_secret(name, value)
+
+
+def _named_value_secret(name: str, value: object) -> bool:
     """True if `value`, under `name`, is a secret: a secret's name (`secret_named`) with a
     value the text keeps under it too aside (`_kept_value`: a state word, a count, a setting,
     a plural's count); a key's name with a key's shape (`key_named_value`); a session's id,
