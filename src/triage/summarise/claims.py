@@ -303,6 +303,11 @@ class _Language:
     #: `words` are whole words (runs of letters), found among the text's own at the cost of
     #: one set's test however many they are, rather than each searched for in the text.
     by_word: bool = False
+    #: What each alternative of `claims` holds, as whole words of ASCII text: one tuple per
+    #: alternative, of sets of which it holds a word each. A claim's alternative is searched
+    #: for only in ASCII text where one alternative's every set has a word among the text's
+    #: (`_may_claim`); empty, `words` alone gates the search.
+    requires: tuple[tuple[frozenset[str], ...], ...] = ()
 
     @property
     def steps(self) -> bool:
@@ -322,14 +327,31 @@ def _marked_claims(text: str) -> tuple[str, int]:
     # Every language's words looked for in one pass (`literals`), not one search each.
     held = found(lowered)
     marked = 0
+    original = text
     for language in _LANGUAGES:
         words = letters if language.by_word else held
-        if not words.isdisjoint(language.words) and (
-            language.also is None or language.also.search(lowered) is not None
+        if (
+            not words.isdisjoint(language.words)
+            and (language.also is None or language.also.search(lowered) is not None)
+            and _may_claim(language, text, letters if text is original else None)
         ):
             text, count = _marked_in(text, language)
             marked += count
     return text, marked
+
+
+def _may_claim(language: _Language, text: str, letters: frozenset[str] | None) -> bool:
+    """Whether `text` (ASCII) holds every word some alternative of `language`'s claims needs
+    (`_Language.requires`), read among its words (`letters`: those of the lower-cased text,
+    when it is the text they were read from). ASCII text only: in other text a case-blind
+    search matches a letter `lower()` keeps apart (the long s as an `s`, the Kelvin sign as a
+    `k`). Every word of `requires` stands between two non-letters in each match, so a match
+    holds it as one of the text's words."""
+    if not language.requires or not text.isascii():
+        return True
+    if letters is None:
+        letters = frozenset(_LETTERS.findall(text.lower()))
+    return any(all(not letters.isdisjoint(s) for s in sets) for sets in language.requires)
 
 
 def _marked_in(text: str, language: _Language) -> tuple[str, int]:
@@ -882,6 +904,36 @@ _MISFIRED_WORDS = frozenset(
 )
 
 
+#: The words each alternative of `_MISFIRED` holds (`_Language.requires`), in its order: its
+#: common words ("only", "not", "fixed", "to") are searched for only beside their others.
+_MISFIRED_REQUIRES: tuple[tuple[frozenset[str], ...], ...] = tuple(
+    tuple(frozenset(words.split()) for words in sets)
+    for sets in (
+        ("misfired",),
+        ("misfire",),
+        ("fired", "error mistake incorrectly wrongly erroneously spuriously reason"),
+        ("spurious bogus erroneous phantom flaky",),
+        ("fp",),
+        ("can", "be", "disregarded skipped muted silenced"),
+        ("not", "real actual genuine"),
+        ("not", "urgent important"),
+        ("not", "urgent important"),
+        ("can", "wait"),
+        ("only", "informational information fyi"),
+        ("fixed mitigated remediated solved",),
+        (
+            "fixed mitigated solved resolved",
+            "issue problem bug outage incident alert alarm error errors",
+        ),
+        ("gone",),
+        ("to", "zero none nothing"),
+        ("severity priority urgency", "lowered downgraded reduced decreased"),
+        ("downgraded deprioritized deprioritised lowered", "to"),
+        ("deprioritized deprioritised downgraded",),
+    )
+)
+
+
 #: A status a tag gives the alert: over, dismissed, silenced or taken ("[FP]", "[Muted]").
 _STATUS = (
     r"(?:resolved|recovered|recovery|fixed|mitigated|ok|okay|closed|done|cleared|fp"
@@ -1156,7 +1208,14 @@ _LANGUAGES = (
         _RETUNED, _NOT_CLAIMED, _CONDITION_AFTER, _RETUNED_WORDS, _RETUNED_VERBS, by_word=True
     ),
     _Language(_RELABELLED, _NOT_CLAIMED, _CONDITION_AFTER, _LOWERED_WORDS, _RELABELLED_TO),
-    _Language(_MISFIRED, _NOT_CLAIMED, _CONDITION_AFTER, _MISFIRED_WORDS, by_word=True),
+    _Language(
+        _MISFIRED,
+        _NOT_CLAIMED,
+        _CONDITION_AFTER,
+        _MISFIRED_WORDS,
+        by_word=True,
+        requires=_MISFIRED_REQUIRES,
+    ),
     _Language(_PUT_OFF, _NOT_CLAIMED, _CONDITION_AFTER, _PUT_OFF_WORDS, by_word=True),
     _Language(
         _TAGGED,
