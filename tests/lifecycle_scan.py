@@ -7,6 +7,7 @@ docstring can be measured again (about 0.1 s a seed on the in-memory store):
 
     .venv/bin/python tests/lifecycle_scan.py plain 0 2999
     .venv/bin/python tests/lifecycle_scan.py rolling 0 999
+    .venv/bin/python tests/lifecycle_scan.py plain 0 400 --faults
 
 `rolling` puts the first replica on the routes from before the grouping route was added for
 even seeds, the second for odd ones, as the model's rolling test does.
@@ -32,7 +33,7 @@ def old_routes(mode: str, seed: int) -> frozenset[str]:
     return frozenset({"r0" if seed % 2 == 0 else "r1"})
 
 
-async def scan(mode: str, first: int, last: int) -> list[int]:
+async def scan(mode: str, first: int, last: int, *, faults: bool = False) -> list[int]:
     """Play seeds `first`..`last` on the in-memory store; the ones that break an invariant."""
     failed: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -41,7 +42,7 @@ async def scan(mode: str, first: int, last: int) -> list[int]:
         for seed in range(first, last + 1):
             run_dir = Path(tmp) / f"s{seed}"
             run_dir.mkdir()
-            replicas, actions = actions_of(seed)
+            replicas, actions = actions_of(seed, faults=faults)
             problems, _ = await play(
                 replicas, actions, "memory", run_dir, routes, ungrouped=old_routes(mode, seed)
             )
@@ -56,10 +57,16 @@ def main() -> None:
     parser.add_argument("mode", choices=("plain", "rolling"))
     parser.add_argument("first", type=int)
     parser.add_argument("last", type=int)
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="interleave deliveries at once, throttle and kill store writes, lose sink answers",
+    )
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
-    failed = asyncio.run(scan(args.mode, args.first, args.last))
-    print(f"{args.mode} {args.first}-{args.last}: {len(failed)} failed {failed}")
+    failed = asyncio.run(scan(args.mode, args.first, args.last, faults=args.faults))
+    faults = " --faults" if args.faults else ""
+    print(f"{args.mode}{faults} {args.first}-{args.last}: {len(failed)} failed {failed}")
 
 
 if __name__ == "__main__":

@@ -70,12 +70,13 @@ in two places).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import json
 import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -93,6 +94,7 @@ from triage.errors import (
     GatheringError,
     SinkUnavailableError,
     StoreBusyError,
+    StoreThrottledError,
     TransientError,
 )
 from triage.incidents import Incident, Policy, State, Store
@@ -232,10 +234,43 @@ class Service:
 
 @dataclass
 class Faults:
-    """What one replica's sinks do next: fail a few calls, or die after one."""
+    """What one replica's sinks do next (fail a few calls, die after one, or carry one out and
+    lose its answer), and what its store does with its next writes (throttle a few, before or
+    after they land, or die at one)."""
 
     fail: int = 0
     crash: bool = False
+    #: Sink calls the service carries out whose answer is lost (a timeout after the effect).
+    lose: int = 0
+    #: Store writes that raise StoreThrottledError (after landing, with `throttle_after`).
+    throttle: int = 0
+    throttle_after: bool = False
+    #: The replica dies at its `die_at`-th next store write, before it lands (0: not at all).
+    die_at: int = 0
+    #: Yields at each store call, drawn from the run's seed, so that deliveries running at
+    #: once interleave at the store's I/O as a real backend's do (None: none).
+    interleave: random.Random | None = None
+
+    def clear(self) -> None:
+        self.fail, self.crash, self.lose, self.throttle, self.die_at = 0, False, 0, 0, 0
+
+    async def before_store(self, dead: Callable[[], None]) -> None:
+        if self.interleave is not None:
+            for _ in range(self.interleave.randrange(4)):
+                await asyncio.sleep(0)
+        if self.die_at:
+            self.die_at -= 1
+            if not self.die_at:
+                dead()
+                raise Crash("store write")
+        if self.throttle and not self.throttle_after:
+            self.throttle -= 1
+            raise StoreThrottledError("model: throttled")
+
+    def after_store(self) -> None:
+        if self.throttle and self.throttle_after:
+            self.throttle -= 1
+            raise StoreThrottledError("model: throttled after the write landed")
 
 
 @dataclass
@@ -249,7 +284,13 @@ class ModelSink:
         if self.faults.fail:
             self.faults.fail -= 1
             raise SinkUnavailableError(f"{self.name} 503")
+        if self.faults.interleave is not None:
+            for _ in range(self.faults.interleave.randrange(3)):
+                await asyncio.sleep(0)
         applied = self.service.apply(effect)
+        if self.faults.lose:
+            self.faults.lose -= 1
+            raise SinkUnavailableError(f"{self.name} timed out after acting")
         if self.faults.crash:
             self.faults.crash = False
             self.die()  # after the service acted, before the store hears of it
@@ -266,37 +307,64 @@ class ModelSink:
 class SharedMemoryStore(MemoryStore):
     """One replica's in-memory store: the records are every replica's, the caches its own."""
 
-    def __init__(self, records: dict[tuple[str, str], Record]) -> None:
+    def __init__(self, records: dict[tuple[str, str], Record], faults: Faults) -> None:
         super().__init__(POLICY, LEASE)
         self.records = records
         self.dead = False
+        self.faults = faults
+
+    def die(self) -> None:
+        self.dead = True
+
+    async def _get(self, kind: str, key: str) -> Record | None:
+        if self.faults.interleave is not None:
+            for _ in range(self.faults.interleave.randrange(3)):
+                await asyncio.sleep(0)
+        return await super()._get(kind, key)
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         if self.dead:
             raise Crash("store")
-        return await super()._update(kind, key, change)
+        await self.faults.before_store(self.die)
+        result = await super()._update(kind, key, change)
+        self.faults.after_store()
+        return result
 
 
 class DyingDynamoDBStore(DynamoDBStore):
     """One replica's DynamoDB store, on the table every replica shares (moto's server)."""
 
     dead: bool = False
+    faults: Faults = Faults()
+
+    def die(self) -> None:
+        self.dead = True
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         if self.dead:
             raise Crash("store")
-        return await super()._update(kind, key, change)
+        await self.faults.before_store(self.die)
+        result = await super()._update(kind, key, change)
+        self.faults.after_store()
+        return result
 
 
 class DyingSQLiteStore(SQLiteStore):
     """One replica's SQLite store, on the file every replica shares."""
 
     dead: bool = False
+    faults: Faults = Faults()
+
+    def die(self) -> None:
+        self.dead = True
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         if self.dead:
             raise Crash("store")
-        return await super()._update(kind, key, change)
+        await self.faults.before_store(self.die)
+        result = await super()._update(kind, key, change)
+        self.faults.after_store()
+        return result
 
 
 # --- The queue ---------------------------------------------------------------------------------
@@ -368,6 +436,8 @@ class World:
     #: Replicas (by name) that run the routes before the grouping route was added: a routes
     #: change rolling out.
     ungrouped: frozenset[str] = frozenset()
+    #: Yields drawn at each store and sink call (`Faults.interleave`), shared by the replicas.
+    interleave: random.Random | None = None
 
     async def start(self, count: int) -> None:
         for n in range(count):
@@ -382,17 +452,19 @@ class World:
 
     async def _replica(self, name: str) -> Replica:
         store: SharedMemoryStore | DyingSQLiteStore | DyingDynamoDBStore
+        faults = Faults(interleave=self.interleave)
         if self.kind == "memory":
-            store = SharedMemoryStore(self.records)
+            store = SharedMemoryStore(self.records, faults)
         elif self.dynamodb is not None:
             store = DyingDynamoDBStore(
                 self.dynamodb, "incidents", POLICY, LEASE, timedelta(days=30)
             )
+            store.faults = faults
         else:
             sqlite = DyingSQLiteStore(str(self.tmp / "t.db"), POLICY, LEASE, kept_ttl())
+            sqlite.faults = faults
             await sqlite.open()
             store = sqlite
-        faults = Faults()
 
         def die() -> None:
             store.dead = True
@@ -485,7 +557,7 @@ class World:
             self.steps.append(f"  {replica.name} died on {queued.id}")
             await self.restart(replica)
             return
-        except (StoreBusyError, GatheringError) as exc:
+        except (StoreBusyError, StoreThrottledError, GatheringError) as exc:
             # Held, not failed: the supervisor keeps it and tries it again, as it was received.
             queued.held = (replica, message)
             queued.visible_at = now + timedelta(seconds=exc.retry_after_s or 1)
@@ -567,6 +639,21 @@ def draw(rng: random.Random, replicas: int) -> Action:
     return ("clock", jump.total_seconds() + 1)
 
 
+def draw_fault(rng: random.Random, replicas: int) -> Action:
+    """One random action, a store or sink fault the first draw lacks one time in eight:
+    throttled writes (before or after they land), a replica dying at a store write (between
+    storing and routing), and a sink's effect carried out with its answer lost."""
+    if rng.random() >= 0.125:
+        return draw(rng, replicas)
+    replica = rng.randrange(replicas)
+    roll = rng.random()
+    if roll < 0.4:
+        return ("throttle", replica, rng.randint(1, 3), rng.random() < 0.5)
+    if roll < 0.7:
+        return ("die_at", replica, rng.randint(1, 6))
+    return ("lose", replica, rng.randint(1, 2))
+
+
 def _pick(items: list[Queued], at: float) -> Queued | None:
     return items[int(at * len(items))] if items else None
 
@@ -632,11 +719,51 @@ async def _fail(world: World, replica: int, calls: int) -> None:
     world.steps.append(f"{world.replica(replica).name}'s sinks fail {calls} calls")
 
 
+async def _throttle(world: World, replica: int, writes: int, after: bool) -> None:
+    faults = world.replica(replica).faults
+    faults.throttle, faults.throttle_after = writes, after
+    landed = " after they land" if after else ""
+    world.steps.append(f"{world.replica(replica).name}'s next {writes} writes throttled{landed}")
+
+
+async def _die_at(world: World, replica: int, write: int) -> None:
+    world.replica(replica).faults.die_at = write
+    world.steps.append(f"{world.replica(replica).name} will die at its store write {write}")
+
+
+async def _lose(world: World, replica: int, calls: int) -> None:
+    world.replica(replica).faults.lose = calls
+    world.steps.append(f"{world.replica(replica).name}'s next {calls} sink answers lost")
+
+
+async def _interleave(world: World, seed: int) -> None:
+    """From now on every store and sink call yields a few times (drawn from `seed`), so that
+    deliveries at once interleave."""
+    world.interleave = random.Random(seed)
+    for replica in world.replicas:
+        replica.faults.interleave = world.interleave
+    world.steps.append(f"store and sink calls interleave (seed {seed})")
+
+
+@contextlib.contextmanager
+def _operator(replica: Replica) -> Iterator[None]:
+    """An operator's command on `replica`'s store, which its store faults spare: a failed
+    command is the operator's to repeat, not the model's."""
+    faults = replica.faults
+    kept = faults.throttle, faults.die_at
+    faults.throttle, faults.die_at = 0, 0
+    try:
+        yield
+    finally:
+        faults.throttle, faults.die_at = kept
+
+
 async def _silence(world: World, replica: int, name: str, minutes: int) -> None:
     now = world.clock.now
     ends = now + timedelta(minutes=minutes)
     silence = Silence.new([Matcher.parse(f"dedup_key={name}")], now, ends, "model", "model")
-    silence = await world.replica(replica).store.add_silence(silence, now)
+    with _operator(world.replica(replica)):
+        silence = await world.replica(replica).store.add_silence(silence, now)
     world.silences.append(silence.id)
     world.steps.append(f"silence {silence.id} on {name} until {world._t(ends)}")
 
@@ -645,7 +772,8 @@ async def _expire(world: World, replica: int, at: float) -> None:
     if not world.silences:
         return
     silence_id = world.silences.pop(int(at * len(world.silences)))
-    await world.replica(replica).store.expire_silence(silence_id, world.clock.now)
+    with _operator(world.replica(replica)):
+        await world.replica(replica).store.expire_silence(silence_id, world.clock.now)
     world.steps.append(f"silence {silence_id} expired")
 
 
@@ -667,6 +795,10 @@ _ACTS: dict[str, Callable[..., Awaitable[None]]] = {
     "fail": _fail,
     "silence": _silence,
     "expire": _expire,
+    "throttle": _throttle,
+    "die_at": _die_at,
+    "lose": _lose,
+    "interleave": _interleave,
     "sweep": _sweep,
     "clock": _clock,
 }
@@ -709,11 +841,11 @@ def _name_of(incident: Incident) -> str:
 
 async def drain(world: World) -> None:
     """Every message acked (or dead), every lease and hold over, every sweep done."""
+    for replica in world.replicas:
+        replica.faults.clear()
     silences = await world.replicas[0].store.silences()
     for silence in silences:
         await world.replicas[0].store.expire_silence(silence.id, world.clock.now)
-    for replica in world.replicas:
-        replica.faults.fail, replica.faults.crash = 0, False
     for _ in range(1000):
         waiting = [q for q in world.queue if q.end is None]
         if not waiting:
@@ -826,13 +958,17 @@ def routes(tmp_path: Path) -> Path:
     return path
 
 
-def actions_of(seed: int, count: int = 60) -> tuple[int, list[Action]]:
-    """The replicas and the actions of run `seed`; a little time passes after each action."""
+def actions_of(seed: int, count: int = 60, *, faults: bool = False) -> tuple[int, list[Action]]:
+    """The replicas and the actions of run `seed`; a little time passes after each action.
+    With `faults`, the run also interleaves the store's and the sinks' calls of deliveries at
+    once, and draws the store and sink faults of `draw_fault` (the seeds without it keep their
+    runs)."""
     rng = random.Random(seed)
     replicas = rng.choice((2, 3))
-    drawn: list[Action] = []
+    drawn: list[Action] = [("interleave", seed)] if faults else []
+    pick = draw_fault if faults else draw
     for _ in range(count):
-        action = draw(rng, replicas)
+        action = pick(rng, replicas)
         drawn.append(action)
         pause = rng.randint(0, 20)
         if pause:
@@ -906,10 +1042,12 @@ async def run(
     routes: Path,
     steps: int = 60,
     ungrouped: frozenset[str] = frozenset(),
+    *,
+    faults: bool = False,
 ) -> list[str]:
-    """One seeded run; the problems it found, with the run cut down to the actions that still
-    fail and the steps those took."""
-    replicas, actions = actions_of(seed, steps)
+    """One seeded run (with `faults`, `actions_of`'s); the problems it found, with the run cut
+    down to the actions that still fail and the steps those took."""
+    replicas, actions = actions_of(seed, steps, faults=faults)
     problems, _ = await play(replicas, actions, kind, tmp, routes, ungrouped=ungrouped)
     if not problems:
         return []
