@@ -121,13 +121,17 @@ class Effects:
         # The tickets later sinks link to (Slack's follow-up): not one its sink said is gone.
         refs = {name: ref for name, ref in work.refs.items() if not work.incident.ticket_gone(name)}
         todo = self._sinks_to_run(sinks_for(kind, route, work.incident), work)
-        if not todo:
+        if not todo and not work.pending.done:
             return
+        # A redo whose route now lists only sinks its first attempt confirmed (a replica whose
+        # routes lack the group's route takes the default) still owes that attempt's others.
         sent = await self._sent(work, view, ticket, route)
         first = self._first_route(work, sent, route)
         if first is not route:
             route = first
             todo = self._sinks_to_run(sinks_for(kind, route, work.incident), work)
+        if not todo:
+            return
         refusal: SinkRejectedError | None = None
         for n, sink in enumerate(todo, start=1):
             # A sink owed the ticket it refused gets it now, opened (see `sinks_for`).
