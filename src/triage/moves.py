@@ -276,7 +276,7 @@ class Moves:
         if left is not None and not _done_with(stored, alert, queued_at):
             await members.note_joining(alert.fingerprint, group, self.pipeline.ledger.clock())
             return
-        await members.place(alert.fingerprint, group, self.pipeline.ledger.clock())
+        await members.place_looked(alert.fingerprint, group, self.pipeline.ledger.clock(), left)
         joining.placed = True
 
     async def _own_keeps(

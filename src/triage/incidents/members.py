@@ -171,6 +171,14 @@ class Members:
         """Alert `fingerprint` fires in `group` now (once it has left any group before)."""
         await self.store.place_member(fingerprint, group.key, now)
 
+    async def place_looked(
+        self, fingerprint: str, group: GroupKey, now: datetime, left: GroupKey | None
+    ) -> None:
+        """`place`, while the alert's record still names what `left_group_record` read
+        (`left`, or no other group); else StoreBusyError, for the retry to look again."""
+        left_key = left.key if left is not None else None
+        await self.store.place_member(fingerprint, group.key, now, left=left_key, looked=True)
+
     async def place_resolved(self, fingerprint: str, group: GroupKey, now: datetime) -> None:
         """Alert `fingerprint`, never seen firing in a group, resolved in `group`: remembered
         there, so a firing older than the resolve that arrives after it, under other labels,

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from triage.incidents.base import StoreBase
+from triage.incidents.claims import incident_busy
 from triage.incidents.records import (
     BUDGET,
     CHILDREN,
@@ -68,17 +69,33 @@ class SharedRecords(StoreBase):
         return record.body if record is not None else None
 
     async def place_member(
-        self, fingerprint: str, group_key: str, now: datetime, *, first: bool = False
+        self,
+        fingerprint: str,
+        group_key: str,
+        now: datetime,
+        *,
+        first: bool = False,
+        left: str | None = None,
+        looked: bool = False,
     ) -> None:
         """The alert `fingerprint` fires in the group `group_key` now. Kept `closed_ttl` after
         it last joined (a join within the first half of that writes nothing). With `first`,
-        only when it has no group yet (a resolve, recorded where its labels say)."""
+        only when it has no group yet (a resolve, recorded where its labels say). With
+        `looked`, only while it names no group, `group_key` or `left` (the group the caller
+        read it in and is done with), else StoreBusyError: another replica placed the alert
+        in another group since it was read (a firing of it for that group taken at once), and
+        the caller's retry must look there, or both groups open and keep it firing."""
         expires = (now + self.closed_ttl).timestamp()
         fresh = expires - self.closed_ttl.total_seconds() / 2
 
         def change(record: Record | None) -> tuple[Record | None, None]:
             if record is not None and first:
                 return None, None
+            if looked and record is not None and record.body not in (group_key, left):
+                raise incident_busy(
+                    f"alert {fingerprint} was placed in another group since it was read",
+                    retry_after_s=1.0,
+                )
             if record is not None and record.body == group_key and (record.expires_at or 0) > fresh:
                 return None, None
             version = record.version + 1 if record is not None else 1
