@@ -82,3 +82,32 @@ async def test_a_members_firings_for_two_groups_taken_at_once_fire_in_the_newest
         if problems:
             failed.append((seed, problems))
     assert failed == []
+
+
+async def test_a_failed_move_beside_a_newer_firing_counted_where_it_was_leaves_it_there(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A member's open for host b is left by a dying replica; after the lease, one replica
+    takes that open over and counts a newer firing for host b while another moves the member
+    to host a with an older firing whose sink answers are lost: the failed move is not
+    remembered (host b kept the newer firing), so the retry finds the firing late and the
+    member fires in host b's group alone, under 20 interleavings (in 18, host a's group stayed
+    open beside it)."""
+    run = [
+        ("crash", 0),
+        ("send", "disk-1", "firing", None, -150, "b"),
+        ("deliver", 0, 0.0, False),  # r0 dies after host b's open reached a sink
+        ("send", "disk-1", "firing", 0, -254, "a"),  # stamped as the first
+        ("send", "disk-1", "firing", None, 17, "b"),
+        ("clock", 901.0),
+        ("lose", 1, 2),
+        ("deliver2", 0, 1, 0.99, 0.5, False),  # r0' takes the last, r1 the second, at once
+    ]
+    failed = []
+    for seed in range(20):
+        run_dir = tmp_path / f"i{seed}"
+        run_dir.mkdir()
+        problems, _ = await play(2, [("interleave", seed), *run], "memory", run_dir, routes)
+        if problems:
+            failed.append((seed, problems))
+    assert failed == []

@@ -166,9 +166,12 @@ class Moves:
         if not joining.carrying or joining.placed or left is None or joining.late:
             return
         await self._leave(alert, owner, group, left, queued_at)
-        await Members(self.pipeline.ledger.store).place(
-            alert.fingerprint, group, self.pipeline.ledger.clock()
-        )
+        members = Members(self.pipeline.ledger.store)
+        if await members.newer_in(alert.fingerprint, left, alert.occurred_at, queued_at):
+            # A newer firing was counted there beside this move (the move's resolve there was
+            # ignored): the alert stays there, and the retry finds this firing late.
+            return
+        await members.place(alert.fingerprint, group, self.pipeline.ledger.clock())
 
     async def before_joining(
         self,
