@@ -65,6 +65,23 @@ incident does (1039). 1963 passed with them. 2 until a group member's update, as
 joins it, is taken back as an open is (`Store.withdraw`), when the alert's own incident,
 opened at once on the old routes, keeps it (595: the sweep finished the update, and it fired
 in two places).
+
+With `faults` (`actions_of`, `lifecycle_scan.py --faults`; the seeds without it keep their
+runs), a run also lets deliveries at once interleave at every store and sink call (the
+in-memory store yields there as a real backend's I/O does; without it two deliveries at once
+ran one after the other), and draws the faults the actions above lack: a replica's next writes
+throttled, before or after they land; a replica dying at its n-th next store write (between
+storing and routing, or between a group's claim and the member's note); a sink's effect
+carried out with its answer lost. They found a member's firings for two groups taken at once
+both placing it (`Members.place_looked`), a failed move remembered beside a newer firing
+counted where it was (`Moves.move_after_failure`), and a group open's redo on a replica
+without the group's route finished without GitHub (`Effects.carry_out`)
+(tests/test_lifecycle_faults_580.py). With them, of seeds 0-400 none fails on the plain
+routes and 8 on the rolling ones (39, 68, 110, 157, 209, 221, 337, 393: a member firing in a
+group and as its own incident, or in a group though resolved; 39 is a replica dying between a
+group's claim and the member's note, a strict xfail there); of 401-1400 on the plain routes, 2
+(895, 966: a member left firing in a group although its newest event resolved; not looked
+into yet).
 """
 
 from __future__ import annotations
@@ -1070,6 +1087,8 @@ DYNAMODB_SEEDS = 2
 #: Runs with a replica on the routes from before a grouping route was added (even seeds: the
 #: first replica, as the route is added; odd ones: the second, as it is removed).
 ROLLING_SEEDS = 40
+#: Runs with the store and sink faults `draw_fault` adds (`actions_of(faults=True)`).
+FAULT_SEEDS = 30
 
 
 def chosen_seeds(count: int) -> Iterable[int]:
@@ -1095,6 +1114,19 @@ async def test_the_lifecycle_holds_its_promises_in_any_order_on_the_memory_store
         run_dir = tmp_path / f"m{seed}"
         run_dir.mkdir()
         problems = await run(seed, "memory", run_dir, routes)
+        assert not problems, "\n".join(problems)
+
+
+async def test_the_lifecycle_holds_its_promises_through_store_and_sink_faults(
+    tmp_path: Path, routes: Path
+) -> None:
+    """30 seeded runs with `actions_of`'s faults (deliveries at once interleaving at each store
+    and sink call, throttled writes, a replica dying at a store write, sink answers lost) on
+    replicas sharing the in-memory store break no invariant."""
+    for seed in chosen_seeds(FAULT_SEEDS):
+        run_dir = tmp_path / f"f{seed}"
+        run_dir.mkdir()
+        problems = await run(seed, "memory", run_dir, routes, faults=True)
         assert not problems, "\n".join(problems)
 
 
