@@ -268,6 +268,30 @@ def test_an_xml_attribute_holding_a_closing_angle_bracket_names_nothing_else() -
     assert _text(given) == given
 
 
+# --- found, not fixed: a vendor's token cut short with no ellipsis ---------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a vendor token cut at a limit with no '…' after it (shorter than its exact body: "
+    "glptt-, ntn_, Harness pat., xai-) is read as no token and its random part stays; dealing "
+    "round 24's formats into test_every_source_hostile's and test_corpus_daemon's payloads "
+    "puts such cuts there",
+)
+@pytest.mark.parametrize(
+    "cut",
+    [
+        "glptt-96f1db2fc3c",
+        "ntn_84058566",
+        "pat.JLHMl7RCTkernFzC",
+        "xai-Y4uCFIlayII7zlZcHGuWyvfXpxEFHQybtu7zHDjyNwEp7eU0odT8QmGB42dvFVXWVZxV2APBxc8e",
+    ],
+)
+def test_a_vendor_token_cut_short_without_an_ellipsis_goes(cut: str) -> None:
+    """A token's prefix and a cut body, followed by text as a limit leaves it, loses the body."""
+    assert cut.split("_")[-1][-8:] not in _text(f"from {cut}: to operational")
+
+
 # --- every way out ------------------------------------------------------------------------------
 
 
