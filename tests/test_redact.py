@@ -2122,6 +2122,13 @@ CASES = [
         '"s": "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"}',
         '{"h": "eyJhbGciOiJIUzI1NiJ9", "p": "[REDACTED:jwt]", "s": "[REDACTED:jwt]"}',
     ),
+    # A password by its place in a printed value with no names (round 25).
+    ("DbCredentials(app,hunter2x,db:5432)", "DbCredentials(app,[REDACTED:password],db:5432)"),
+    # A signing key by its place in a JWT library's call (round 25).
+    (
+        'jwt.decode(tok, "Xk9q2LmZ7w", algorithms=["HS256"])',
+        'jwt.decode(tok, "[REDACTED:password]", algorithms=["HS256"])',
+    ),
 ]
 
 
