@@ -15,6 +15,7 @@ from typing import Any, cast
 from factories import T0, kept_ttl
 from memory_store import MemoryStore
 from triage.incidents import Action, Ledger, Policy
+from triage.incidents import silences as silences_module
 from triage.incidents.lifecycle import (
     AnswersFiring,
     Event,
@@ -365,24 +366,48 @@ async def test_a_resolve_takes_the_general_path() -> None:
     assert store.asked == 0
 
 
-async def test_an_active_silence_takes_the_general_path() -> None:
-    """While a silence is active (whatever it matches), repeats go the general path, which
-    holds effects under silences; an ended silence does not keep them from the fast path."""
-    store, pipeline, clock = await _storm()
-    pipeline.silences = SilenceCache(store, max_age_s=0.0)
-    silence = Silence(
-        id="s-1",
-        matchers=(Matcher.parse("team=nobody"),),
+def _quiet(matcher: str, minutes: float = 60) -> Silence:
+    return Silence(
+        id=f"s-{matcher}",
+        matchers=(Matcher.parse(matcher),),
         starts_at=T0,
-        ends_at=T0 + timedelta(minutes=2),
+        ends_at=T0 + timedelta(minutes=minutes),
         comment="quiet",
         author="test",
     )
-    await store.add_silence(silence, T0)
+
+
+async def test_an_unrelated_silence_keeps_the_fast_path() -> None:
+    """A storm's repeats with an unrelated silence in effect are counted by the fast path: one
+    on a team the alert lacks from the first repeat (`Silence.ruled_out`), one on another
+    source from the second (its first made the view `none_match` reads, `_Views.peek`)."""
+    silences_module._VIEWS._views.clear()  # the same alert text may be remembered from others
+    store, pipeline, clock = await _storm()
+    pipeline.silences = SilenceCache(store, max_age_s=0.0)
+    await store.add_silence(_quiet("team=nobody"), T0)
+    for n in range(1, 4):
+        assert await _send(pipeline, clock, n, n) is Action.COUNT
+    assert (store.asked, store.counted) == (3, 3)
+    await store.add_silence(_quiet("source=nobody"), T0)
+    for n in range(4, 7):
+        assert await _send(pipeline, clock, n, n) is Action.COUNT
+    assert (store.asked, store.counted) == (5, 5)
+
+
+async def test_a_matching_silence_takes_the_general_path() -> None:
+    """While a silence matching the alert is in effect, its repeats go the general path, which
+    holds the update due under it; once the silence ends, they take the fast path again."""
+    store, pipeline, clock = await _storm()
+    pipeline.silences = SilenceCache(store, max_age_s=0.0)
+    await store.add_silence(_quiet("team=nobody"), T0)
+    await store.add_silence(_quiet("title=api 5xx", minutes=20), T0)
     assert await _send(pipeline, clock, 1, 1) is Action.COUNT
+    assert await _send(pipeline, clock, 2, 2) is Action.COUNT
+    assert await _send(pipeline, clock, 16, 3) is Action.SILENCED
     assert store.asked == 0
-    assert await _send(pipeline, clock, 3, 2) is Action.COUNT
-    assert store.asked == 1
+    assert await _send(pipeline, clock, 21, 4) is Action.UPDATE
+    assert await _send(pipeline, clock, 22, 5) is Action.COUNT
+    assert (store.asked, store.counted) == (1, 1)
 
 
 async def test_a_grouping_route_takes_the_general_path(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ from triage.incidents.codec import view_to_json
 from triage.incidents.groups import GroupKey, member_silence_holds
 from triage.incidents.lifecycle import AlertEvent, AnswersFiring, Decision, closing_note
 from triage.incidents.members import Members, renews_own_record
-from triage.incidents.silences import Silence, SilenceCache, first_match
+from triage.incidents.silences import Silence, SilenceCache, first_match, none_match
 from triage.incidents.store import DELIVERY_MARK, HOLDABLE, Hold, Transition, delivery_owner
 from triage.incidents.sweeping import unheld
 from triage.logs import get_logger
@@ -651,10 +651,11 @@ class Pipeline:
         """A storm's plain repeat counted in one write (`Store.count_repeat`), without a claim,
         a view or a sink: COUNT. None, with nothing written, when the alert may be anything
         else (the general path, `handle`, then decides it): a dry run, a resolve, a person's
-        change of priority, a parent or child alert, an active silence (however it matches),
-        or an incident this process last saw other than open with nothing in progress
-        (`Store.may_count`), or that the store's write finds so. Called for an alert of its
-        own incident (no group) on its message's first attempt here (no redelivery)."""
+        change of priority, a parent or child alert, an active silence not shown to miss it
+        (`none_match`: an unrelated one keeps the fast path), or an incident this process
+        last saw other than open with nothing in progress (`Store.may_count`), or that the
+        store's write finds so. Called for an alert of its own incident (no group) on its
+        message's first attempt here (no redelivery)."""
         store = self.ledger.store
         if (
             self.dry_run
@@ -666,8 +667,8 @@ class Pipeline:
         ):
             return None
         now = self.ledger.clock()
-        if self.silences is not None and any(
-            s.active(now) for s in await self.silences.in_effect(now)
+        if self.silences is not None and not none_match(
+            await self.silences.in_effect(now), alert, now
         ):
             return None
         try:

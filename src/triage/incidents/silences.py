@@ -208,7 +208,12 @@ class AsShown:
 
     __slots__ = ("_redacted", "_shared", "_shown", "_subject")
 
-    def __init__(self, subject: Subject, shared: AlertView | None = None) -> None:
+    def __init__(
+        self,
+        subject: Subject,
+        shared: AlertView | None = None,
+        remembered: RedactedAlert | None = None,
+    ) -> None:
         self._subject = subject
         #: The caller's own view of the alert (the pipeline's), made into its redaction here
         #: when no view of the same text is remembered: the caller's later uses (the title
@@ -216,7 +221,8 @@ class AsShown:
         #: matched against the silences is redacted once, not once here and once there.
         self._shared = shared if shared is not None and shared.alert is subject else None
         self._shown: dict[str, str] = {}
-        self._redacted: RedactedAlert | None = None
+        #: `remembered`: the alert's view `_VIEWS` holds (`_Views.peek`), read as it is.
+        self._redacted: RedactedAlert | None = remembered
 
     def value(self, name: str) -> str:
         shown = self._shown.get(name)
@@ -278,6 +284,13 @@ class _Views:
             made_by = shared if shared is not None else AlertView(alert, _REDACTOR)
             view = self._views[key] = made_by.view()
         return view
+
+    def peek(self, alert: Alert) -> RedactedAlert | None:
+        """`alert`'s view when one is remembered for the credentials held now (what `of`
+        would answer without making one), else None."""
+        if held() is not self._held:
+            return None
+        return self._views.get(_view_key(alert))
 
 
 def _view_key(alert: Alert) -> tuple[object, ...]:
@@ -473,6 +486,16 @@ class Silence:
         shown = as_shown(subject)
         return all(m.holds(shown) for m in self.matchers)
 
+    def ruled_out(self, alert: Alert) -> bool:
+        """Whether the raw `alert` shows, without its view, that this silence cannot match it:
+        a matcher on `team` that an empty value fails (`team=payments`, `team=~.+`), while the
+        alert has no team. Its view then has none either (`view._plain_view` redacts a team
+        only when there is one), and a matcher reads an absent team as "". False when that
+        does not settle it (the view must say)."""
+        return not alert.team and any(
+            m.name == "team" and not m.holds_for("") for m in self.matchers
+        )
+
     def matches_every_alert(self) -> bool:
         """Whether every matcher holds for any alert (`Matcher.holds_for_every_alert`): made,
         as Alertmanager makes it, it quiets everything while it lasts."""
@@ -583,6 +606,23 @@ def first_match(
     redaction is not remembered (`AsShown`)."""
     shown = AsShown(subject, shared)  # each value redacted once, for every silence
     return next((s for s in silences if s.active(now) and s.matches(shown)), None)
+
+
+def none_match(silences: Iterable[Silence], alert: Alert, now: datetime) -> bool:
+    """True only when `first_match` would find no silence of `silences` for `alert`, shown
+    without making the alert's view: each active silence is either ruled out on the raw
+    alert (`Silence.ruled_out`) or matched against the view remembered for the alert's text
+    (`_Views.peek`: a storm's alert, whose first event made it), exactly as `first_match`
+    reads it. False when neither settles it: the caller matches the general way (which
+    remembers the view for the next repeat)."""
+    left = [s for s in silences if s.active(now) and not s.ruled_out(alert)]
+    if not left:
+        return True
+    remembered = _VIEWS.peek(alert)
+    if remembered is None:
+        return False
+    shown = AsShown(alert, remembered=remembered)
+    return not any(s.matches(shown) for s in left)
 
 
 class SilenceCache:
