@@ -6,6 +6,10 @@ storm: `rig.generic_alert` bodies, a seeded shuffle over the incidents) go throu
 the Supervisor's acker does.
 
     python bench/repeat.py N [--incidents 50] [--concurrency 32] [--profile FILE]
+        [--silence MATCHER]...
+
+`--silence team=payments` adds a silence of that matcher, in effect from before the first
+alert for a day (a maintenance window of another team's: the alerts' team is platform).
 
 Prints one JSON line: CPU µs per repeat of the whole process and of the SQLite store's thread
 (its own clock, `pthread_getcpuclockid`), the store's transactions, the repeats counted by the
@@ -34,7 +38,7 @@ import rig
 
 from triage.app import pipeline_from, policy_from
 from triage.incidents import open_store
-from triage.incidents.silences import SilenceCache
+from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Ticket
@@ -106,9 +110,11 @@ async def measure(
     profile: str | None = None,
     *,
     daemon_gc: bool = False,
+    silenced: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The figures of one run (see the module docstring). `daemon_gc`: the garbage collector
-    set as the daemon sets it once started, for the rest of the process (the script's runs)."""
+    set as the daemon sets it once started, for the rest of the process (the script's runs).
+    `silenced`: a silence's matcher each, in effect for the whole run."""
     settings = Settings(llm="none", llm_concurrency=concurrency, update_interval_s=900)
     with tempfile.TemporaryDirectory(prefix="triage-repeat-") as tmp:
         store = await open_store(
@@ -119,6 +125,12 @@ async def measure(
         )
         try:
             metrics = Metrics()
+            now = datetime.now(UTC)
+            for matcher in silenced:
+                quiet = Silence.new(
+                    [Matcher.parse(matcher)], now, now + timedelta(days=1), "bench", "bench"
+                )
+                await store.add_silence(quiet, now)
             silences = SilenceCache(store, settings.silence_cache_s)
             pipeline = pipeline_from(
                 settings,
@@ -175,6 +187,7 @@ async def measure(
                 store_profiler.dump_stats(f"{profile}.sqlite")
             return {
                 "repeats": repeats,
+                "silences": list(silenced),
                 "incidents": incidents,
                 "concurrency": concurrency,
                 "process_us": round(process_s / repeats * 1e6, 1),
@@ -196,10 +209,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--incidents", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--profile", help="write cProfile stats of the repeats to this file")
+    parser.add_argument(
+        "--silence", action="append", default=[], help="a silence's matcher, in effect (repeat)"
+    )
     args = parser.parse_args(argv)
     configure_logging("json", "warning")  # as the bench's daemon logs
     figures = asyncio.run(
-        measure(args.repeats, args.incidents, args.concurrency, args.profile, daemon_gc=True)
+        measure(
+            args.repeats,
+            args.incidents,
+            args.concurrency,
+            args.profile,
+            daemon_gc=True,
+            silenced=tuple(args.silence),
+        )
     )
     print(json.dumps(figures))
     return 0

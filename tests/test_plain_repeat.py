@@ -546,3 +546,14 @@ async def test_the_repeat_harness_counts_its_repeats_plainly() -> None:
     figures = await repeat.measure(30, incidents=3, concurrency=1)
     assert figures["actions"] == {"count": 30}
     assert figures["plain"] == 30
+
+
+async def test_the_repeat_harness_keeps_the_plain_path_under_another_teams_silence() -> None:
+    """bench/repeat.py with a silence of another team in effect (`--silence team=payments`)
+    still counts every repeat plainly: only the opens match the silences the general way."""
+    sys.path.insert(0, _BENCH)
+    import repeat
+
+    figures = await repeat.measure(30, incidents=3, concurrency=1, silenced=("team=payments",))
+    assert figures["actions"] == {"count": 30}
+    assert figures["plain"] == 30
