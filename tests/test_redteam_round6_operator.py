@@ -172,6 +172,8 @@ class _Holding(_Listed):
     """A store that holds `incidents` and `silences` (what the status page reads of one)."""
 
     unreadable_listed = 0
+    #: `Store.unreadable_silences`: none here.
+    unreadable_silences: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, incidents: list[Incident], silences: list[Silence]) -> None:
         super().__init__(incidents)
