@@ -253,6 +253,7 @@ async def run_framework(
     from triage.metrics import Metrics
     from triage.sqs.inbox import Message, SqsInbox
     from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
+    from triage.sqs.user_agent import remember_user_agent
 
     url = f"{endpoint}/000000000000/framework"
     outcome = [Outcome("framework-fp", Action.COUNT, "bench")]
@@ -279,6 +280,9 @@ async def run_framework(
 
     async with _client(endpoint) as sqs:
         await _opened(sqs, url)
+        # As the daemon's client (`app._run_daemon`): its User-Agent built once per set of
+        # features, not twice per call; the bare loop's client is aiobotocore's as it comes.
+        remember_user_agent(sqs)
         inbox = CountingInbox(sqs, url)
         config = SupervisorConfig(concurrency=CONCURRENCY, shutdown_grace_s=5.0)
         supervisor = Supervisor(
