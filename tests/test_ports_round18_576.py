@@ -283,11 +283,6 @@ async def test_the_operators_port_refuses_a_head_request_without_content(
         assert await _after_head(operators.port, request_bytes) == (status, b"")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aiohttp answers a head its parser refused as a request of method UNKNOWN, so the "
-    "gateway's 400/431 to a HEAD carries its JSON error (found by helper 576, not fixed)",
-)
 @pytest.mark.parametrize(("request_bytes", "status"), REFUSED_HEAD_REQUESTS)
 async def test_the_gateway_refuses_a_head_request_without_content(
     queues: Queues, request_bytes: bytes, status: int

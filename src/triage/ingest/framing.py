@@ -105,6 +105,9 @@ class HeadByHead:
         #: The chunked body being received, and its chunk sizes followed.
         self._chunked_body: StreamReader | None = None
         self._chunk_sizes: ChunkSizes | None = None
+        #: The method of the head the parser refused, once its request line had come whole
+        #: and passed (`method_read`): its answer is to that method (a HEAD's has no content).
+        self.refused_method: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)  # all but feed_data is the parser's own
@@ -129,7 +132,9 @@ class HeadByHead:
                     # surely the end of what was fed.
                     self._follow_chunked(parsed, uncut=len(ends) > MAX_CUTS and end == ends[-1])
             except HttpProcessingError as exc:
-                return self._failed_after(messages, self._line_error(segment, exc)), False, b""
+                error = self._line_error(segment, exc)
+                self.refused_method = self.method_read(segment)
+                return self._failed_after(messages, error), False, b""
             if self._line_refused(segment, parsed):
                 return [*messages, *parsed], False, b""
             declined = not upgraded and self._upgrade_declined(parsed)
@@ -182,6 +187,20 @@ class HeadByHead:
             raise RequestLineRefused(code=400, message="Received HTTPS traffic on an HTTP port")
         if start and not _TOKEN_BYTE.fullmatch(start[:1]):
             raise refuse_line("bad_request_line")
+
+    def method_read(self, more: bytes = b"") -> str | None:
+        """The method of the request head being received (`more`: its bytes not yet fed), once
+        its request line has come whole and is one the gateway takes, as the operators' port
+        reads a method before refusing the rest of a head; else None. A refusal's answer is
+        to that method: a HEAD's carries no content (RFC 9110 9.3.2), or its client would
+        read the content as the next answer."""
+        if not self._head_kept_whole or len(self._since_head) >= _HEAD_KEPT:
+            return None  # (what is kept may begin past the request line)
+        head = bytes(self._since_head) + more[:_HEAD_KEPT]
+        line, ended, _ = head.lstrip(b"\r\n").partition(b"\r\n")
+        if not ended or request_line_fault(line, SERVER_METHODS) is not None:
+            return None
+        return line.split(b" ", 1)[0].decode("ascii")
 
     def _line_error(self, segment: bytes, error: HttpProcessingError) -> HttpProcessingError:
         """The error to answer a head the parser refused with: the request line's, when it has
@@ -329,13 +348,17 @@ def _head_ends(before: bytes, data: bytes) -> list[int]:
     return ends
 
 
-def refuse_faulty_framing(messages: MutableSequence[Parsed], first: int) -> bool:
+def refuse_faulty_framing(
+    messages: MutableSequence[Parsed], first: int
+) -> RawRequestMessage | None:
     """Put a parse error (the answer `framing_fault` names) in place of the first request from
     `first` on whose framing is faulty, and drop what was parsed after it: its body is not the
-    gateway's to guess at, nor what follows. Whether there was one."""
+    gateway's to guess at, nor what follows. The request refused, if any."""
     for index in range(first, len(messages)):
         message = messages[index][0]
-        fault = None if isinstance(message, _ErrInfo) else framing_fault(message)
+        if isinstance(message, _ErrInfo):
+            continue
+        fault = framing_fault(message)
         if fault is None:
             continue
         status, reason = fault
@@ -343,8 +366,8 @@ def refuse_faulty_framing(messages: MutableSequence[Parsed], first: int) -> bool
         messages[index] = (_ErrInfo(status, error, reason), EMPTY_PAYLOAD)
         while len(messages) > index + 1:
             messages.pop()
-        return True
-    return False
+        return message
+    return None
 
 
 def framing_fault(message: RawRequestMessage) -> tuple[int, str] | None:

@@ -41,6 +41,7 @@ from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
 from aiohttp.http_parser import HttpParser
 from aiohttp.http_writer import StreamWriter
 from aiohttp.streams import StreamReader
+from aiohttp.web_protocol import ERROR as REFUSED_REQUEST
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict
@@ -168,11 +169,18 @@ class _Http11Writer(StreamWriter):
 
 
 def _answering_in_http_11(make_request: Any) -> Any:
-    """aiohttp's request factory, each request's answer written by an `_Http11Writer`."""
+    """aiohttp's request factory, each request's answer written by an `_Http11Writer`, and a
+    request refused from its head made of the method it named (`_Connection.refused_method`)."""
 
     def made(message: Any, payload: Any, protocol: Any, writer: Any, *args: Any) -> Any:
         if type(writer) is StreamWriter:
             writer.__class__ = _Http11Writer
+        refused_method = getattr(protocol, "refused_method", None)
+        if message is REFUSED_REQUEST and refused_method is not None:
+            # aiohttp answers a request refused from its head as one of method UNKNOWN: it is
+            # answered as the method its request line named, so a HEAD's answer carries no
+            # content (RFC 9110 9.3.2), which its client would read as the next answer.
+            message = message._replace(method=refused_method)
         return make_request(message, payload, protocol, writer, *args)
 
     return made
@@ -188,8 +196,9 @@ class _Server(web.Server):
         return _Connection(self, self.open_connections, loop=self._loop, **self._kwargs)
 
 
-def _answer(status: int, error: str, *headers: str) -> bytes:
-    """A whole answer that closes the connection, written straight to its transport."""
+def _answer(status: int, error: str, *headers: str, head_only: bool = False) -> bytes:
+    """A whole answer that closes the connection, written straight to its transport; without
+    its content (`head_only`) for a HEAD request (RFC 9110 9.3.2)."""
     body = json.dumps({"error": error})
     lines = [
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
@@ -202,7 +211,7 @@ def _answer(status: int, error: str, *headers: str) -> bytes:
         f"Content-Length: {len(body)}",
         *headers,
     ]
-    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+    return ("\r\n".join(lines) + "\r\n\r\n" + ("" if head_only else body)).encode()
 
 
 #: The answer to a connection beyond the bound, written before anything is read from it.
@@ -323,6 +332,10 @@ class _Connection(RequestHandler):
     _lost_answer: Abort | None = None
     #: The client ended its side after whole requests: they are answered, then it is closed.
     _half_closed = False
+    #: The method of the request refused from its head (the parser's refusal, a faulty
+    #: framing), once its request line was read and passed (`HeadByHead.method_read`): it is
+    #: answered as a request of that method (`_answering_in_http_11`).
+    refused_method: str | None = None
 
     def __init__(self, manager: web.Server, opened: OpenConnections, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -547,8 +560,13 @@ class _Connection(RequestHandler):
         """Check the requests parsed from `first` on: the first whose framing is faulty is
         refused and nothing after it is parsed, and one asking for an Upgrade the gateway
         declines closes its connection."""
-        refused_line = cast("HeadByHead", self._parser).line_refused
-        if refuse_faulty_framing(self._messages, first) or refused_line:
+        parser = cast("HeadByHead", self._parser)
+        refused = refuse_faulty_framing(self._messages, first)
+        if refused is not None:
+            self.refused_method = refused.method
+        elif parser.refused_method is not None:  # (nothing is parsed after the parser's refusal)
+            self.refused_method = parser.refused_method
+        if refused is not None or parser.line_refused:
             # What still arrives is not parsed; the connection closes once this is answered
             # (not `close()`: the requests before it are answered first, this one too).
             self._framing_faulty = True
@@ -657,9 +675,11 @@ class _Connection(RequestHandler):
     def force_close(self) -> None:
         if self._idle_timer_closing and self._head_bytes and self.transport is not None:
             # The sender reads why its connection ends (RFC 9110 15.5.9), not a bare close.
+            head_only = self._head_request_arriving()
             self._release_head()
             self._open.answered(408)
-            self._answer_and_close(_answer(408, "request head not received in time"))
+            reason = "request head not received in time"
+            self._answer_and_close(_answer(408, reason, head_only=head_only))
             return
         super().force_close()
 
@@ -674,17 +694,24 @@ class _Connection(RequestHandler):
         """Answer `status` and close, the head unfinished: over MAX_HEAD_BYTES (431), too slow
         to arrive when slots run short (408), or past the heads' budget with the others (503,
         Retry-After: 1)."""
+        head_only = self._head_request_arriving()
         self._release_head()
         error = HttpProcessingError(code=status, message=reason)
         self.logger.error("Error handling request", exc_info=error)  # one ingest.bad_http line
         self._open.answered(status)
         if status == 431:
-            answer = _answer(status, f"bad request: {reason}")
+            answer = _answer(status, f"bad request: {reason}", head_only=head_only)
         elif status == 503:
-            answer = _answer(status, reason, "Retry-After: 1")
+            answer = _answer(status, reason, "Retry-After: 1", head_only=head_only)
         else:
-            answer = _answer(status, reason)
+            answer = _answer(status, reason, head_only=head_only)
         self._answer_and_close(answer)
+
+    def _head_request_arriving(self) -> bool:
+        """Whether the head arriving is a HEAD request's (its request line read and passed):
+        the answer refusing it carries no content (RFC 9110 9.3.2)."""
+        parser = self._parser
+        return isinstance(parser, HeadByHead) and parser.method_read() == "HEAD"
 
     def _answer_and_close(self, answer: bytes) -> None:
         """Write `answer` to a head refused before it was whole, parse nothing more, and close

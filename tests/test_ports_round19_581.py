@@ -1,0 +1,96 @@
+"""Round 19 of the two HTTP ports (helper 581), under both of aiohttp's parsers (llhttp, and the
+pure-Python one AIOHTTP_NO_EXTENSIONS=1 selects; the `parser` fixture of round 17):
+
+- a HEAD request refused once its request line was read (a bad header line, a faulty framing,
+  a head trickled past the idle timeout) is answered without content on the gateway as on the
+  operators' port (RFC 9110 9.3.2): its client would read the content as the next answer;
+- a chunk-size line's extensions are checked against RFC 9112 7.1.1 (without the whitespace
+  llhttp refuses) before either parser reads them;
+- `OPTIONS *` with an expectation other than 100-continue is the gateway's own JSON 417,
+  which quotes nothing the sender wrote.
+
+Over raw sockets on 127.0.0.1, and ChunkSizes fed directly."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from daemon_harness import Queues
+from ingest_harness import ingest_settings, running
+from test_ingest_hostile import read_answer
+from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
+from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
+from test_ports_round18_576 import _after_head, _get
+from triage.incidents.sqlite import SQLiteStore
+
+CLOSE = b"Connection: close\r\n"
+
+#: HEAD requests refused once their request line was read, and the status both ports answer.
+REFUSED_HEADS = [
+    (_get(b"/healthz", CLOSE + b"Transfer-Encoding: gzip\r\n", b"HEAD"), 400),
+    (
+        b"HEAD /healthz HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+    ),
+    (_get(b"/healthz", b"Content-Length: 1\r\nContent-Length: 1\r\n", b"HEAD") + b"ab", 400),
+    (_get(b"/healthz", b"Transfer-Encoding: chunked\t\r\n", b"HEAD"), 400),
+    (_get(b"/healthz", b" folded\r\n", b"HEAD"), 400),
+    (_get(b"/healthz", b"X: \x00\r\n", b"HEAD"), 400),
+    (_get(b"/healthz", b"X: " + b"a" * 9000 + b"\r\n", b"HEAD"), 431),
+]
+
+
+@pytest.mark.usefixtures("parser")
+@pytest.mark.parametrize(("request_bytes", "status"), REFUSED_HEADS)
+async def test_a_head_request_refused_from_its_head_has_no_content_on_either_port(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    request_bytes: bytes,
+    status: int,
+) -> None:
+    """Each HEAD of REFUSED_HEADS (a faulty framing, a header line either parser refuses) is
+    answered its status and nothing after the head, by the gateway as by the operators' port."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        answers = (
+            await _after_head(gateway.port, request_bytes),
+            await _after_head(operators.port, request_bytes),
+        )
+    assert answers == ((status, b""), (status, b""))
+
+
+@pytest.mark.usefixtures("parser")
+async def test_a_refused_head_request_behind_a_served_one_is_answered_without_content(
+    queues: Queues,
+) -> None:
+    """A GET served, then a HEAD pipelined behind it whose head is refused: the GET's answer
+    carries its content, the HEAD's 400 none, so a client reads two answers, not a third."""
+    request = _get(b"/healthz") + _get(b"/healthz", b"X\x01: y\r\n", b"HEAD")
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        try:
+            writer.write(request)
+            served = await read_answer(reader)
+            refused = await asyncio.wait_for(reader.read(), timeout=10)
+        finally:
+            writer.close()
+    assert (served.status, served.json()) == (200, {"alive": True})
+    head, _, rest = refused.partition(b"\r\n\r\n")
+    assert (head.split(b" ", 2)[1], rest) == (b"400", b"")
+    assert b"content-length: " in head.lower()  # (what a GET's answer would carry)
+
+
+@pytest.mark.usefixtures("parser")
+async def test_a_head_request_trickled_past_the_idle_timeout_is_408_without_content(
+    queues: Queues,
+) -> None:
+    """A HEAD whose head is still arriving at the idle timeout is answered 408 without content
+    (the gateway writes that answer itself, before any parser is done)."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_idle_timeout_s=0.3)
+    async with running(settings) as gateway:
+        answer = await _after_head(gateway.port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n")
+    assert answer == (408, b"")
