@@ -294,19 +294,10 @@ async def test_the_gateway_refuses_a_head_request_without_content(
 
 @pytest.mark.parametrize("extension", [b";a b", b"; a=b", b";a=b ", b';a="b'])
 async def test_a_chunk_extension_llhttp_refuses_is_400_under_both_parsers(
-    request: pytest.FixtureRequest, queues: Queues, extension: bytes
+    queues: Queues, extension: bytes
 ) -> None:
     """A chunk extension outside RFC 9112 7.1.1's grammar (a space in it, an unclosed quote) is
     400 and nothing queued, whichever parser reads it."""
-    if request.node.callspec.params["parser"] == "python":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="aiohttp's pure-Python parser skips a chunk extension unread and "
-                "ingest/chunks.py follows sizes only: the alert is queued, 202 (found by "
-                "helper 576, not fixed)",
-            )
-        )
     body = b'{"title": "disk full"}'
     head = b"POST /v1/alerts/generic HTTP/1.1\r\n" + HOST + b"Connection: close\r\n"
     head += f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()

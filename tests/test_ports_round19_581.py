@@ -18,12 +18,13 @@ import asyncio
 import pytest
 
 from daemon_harness import Queues
-from ingest_harness import ingest_settings, running
-from test_ingest_hostile import read_answer
+from ingest_harness import TOKENS, ingest_settings, running
+from test_ingest_hostile import exchange, read_answer
 from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
 from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
 from test_ports_round18_576 import _after_head, _get
 from triage.incidents.sqlite import SQLiteStore
+from triage.ingest.chunks import MAX_EXTENSION_BYTES, BadChunkExtension, ChunkSizes
 
 CLOSE = b"Connection: close\r\n"
 
@@ -94,3 +95,74 @@ async def test_a_head_request_trickled_past_the_idle_timeout_is_408_without_cont
     async with running(settings) as gateway:
         answer = await _after_head(gateway.port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n")
     assert answer == (408, b"")
+
+
+#: Chunk extensions llhttp takes and RFC 9112 7.1.1 spells, taken under both parsers.
+GOOD_EXTENSIONS = [b"", b";a", b";a=b", b";a=b;c=d", b';a="b c"', b';a="\\""', b';a="\x80";b']
+
+
+def _chunked_alert(extension: bytes) -> bytes:
+    body = b'{"title": "disk full"}'
+    head = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n"
+    head += f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()
+    head += b"Transfer-Encoding: chunked\r\n\r\n"
+    return head + b"%x%s\r\n%s\r\n0%s\r\n\r\n" % (len(body), extension, body, extension)
+
+
+@pytest.mark.usefixtures("parser")
+@pytest.mark.parametrize("extension", GOOD_EXTENSIONS)
+async def test_a_chunk_extension_rfc_9112_spells_is_taken_under_both_parsers(
+    queues: Queues, extension: bytes
+) -> None:
+    """A chunked alert whose chunk-size lines carry an extension of GOOD_EXTENSIONS is queued
+    (202), whichever parser reads it."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        answer = await exchange(gateway.port, _chunked_alert(extension))
+    assert answer.status == 202
+    assert queues.depth() == 1
+
+
+#: Chunk extensions refused: llhttp refuses each, or RFC 9112 does (an empty name or value).
+BAD_EXTENSIONS = [
+    b";a b",
+    b"; a=b",
+    b" ;a",
+    b";a =b",
+    b";a= b",
+    b";a=b ",
+    b';a="b',
+    b';a="b"c',
+    b';a="\x7f"',
+    b";",
+    b";a=b;",
+    b";;a",
+    b";=b",
+    b";a=",
+    b";a@=b",
+    b";a=\x80",
+    b";a=" + b"b" * MAX_EXTENSION_BYTES,
+]
+
+
+def _feed(data: bytes, *, by: int) -> bool:
+    """Whether ChunkSizes, fed `data` `by` bytes at a time, takes its framing."""
+    sizes = ChunkSizes()
+    try:
+        for at in range(0, len(data), by):
+            sizes.check(data[at : at + by])
+    except BadChunkExtension:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("by", [1, 2, 3, 10_000])
+def test_chunk_extensions_are_judged_alike_however_the_body_is_read(by: int) -> None:
+    """Every extension of GOOD_EXTENSIONS is taken and every one of BAD_EXTENSIONS refused,
+    on a chunk-size line read whole or straddling reads (`by` bytes each)."""
+    framing = b"5%s\r\nhello\r\n0\r\n\r\n"
+    assert [_feed(framing % extension, by=by) for extension in GOOD_EXTENSIONS] == [True] * len(
+        GOOD_EXTENSIONS
+    )
+    assert [_feed(framing % extension, by=by) for extension in BAD_EXTENSIONS] == [False] * len(
+        BAD_EXTENSIONS
+    )

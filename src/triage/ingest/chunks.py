@@ -17,8 +17,20 @@ import re
 
 from aiohttp.http_exceptions import TransferEncodingError
 
+from triage.ingest.bad_http import MAX_FIELD_BYTES
+
 #: The most hex digits a chunk size may be spelt with, leading zeros counted.
 MAX_SIZE_DIGITS = 8
+#: The most bytes a chunk-size line's extensions may take: as many as a header line.
+MAX_EXTENSION_BYTES = MAX_FIELD_BYTES
+
+#: A chunk-size line's extensions, as RFC 9112 7.1.1 spells them (`;` token [ `=` ( token /
+#: quoted-string ) ], repeated) without the optional whitespace around `;` and `=`, which llhttp
+#: refuses (a space anywhere in them, an empty name, an unclosed quote): aiohttp's pure-Python
+#: parser skips them unread, and a proxy in front may read them otherwise.
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*+"'
+_EXTENSIONS = re.compile(rb"(?:;%s(?:=(?:%s|%s))?+)*+" % (_TOKEN, _TOKEN, _QUOTED))
 
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]*")
 #: A whole chunk-size line: its digits, then its extensions (the parser checks them) and LF.
@@ -58,6 +70,24 @@ class ChunkSizeTooLong(TransferEncodingError):
         super().__init__(f"chunk size of more than {MAX_SIZE_DIGITS} hex digits")
 
 
+class BadChunkExtension(TransferEncodingError):
+    """Raised for a chunk-size line whose extensions are not _EXTENSIONS, or are longer than
+    MAX_EXTENSION_BYTES."""
+
+    def __init__(self) -> None:
+        # (No colon: `bad_http.what_was_wrong` cuts there.)
+        super().__init__("a chunk extension outside RFC 9112 7.1.1")
+
+
+def check_extensions(extensions: bytes) -> None:
+    """Raise BadChunkExtension unless `extensions`, what follows a chunk size up to the LF
+    that ends its line (the CR before it left to the parser), are _EXTENSIONS."""
+    if extensions.endswith(b"\r"):
+        extensions = extensions[:-1]
+    if len(extensions) > MAX_EXTENSION_BYTES or not _EXTENSIONS.fullmatch(extensions):
+        raise BadChunkExtension()
+
+
 class ChunkSizes:
     """Follows one chunked body's framing, from its first byte, through every read. The work is
     a few steps per chunk and per line, whatever their length: data is skipped by its size,
@@ -66,7 +96,7 @@ class ChunkSizes:
     (CRLFs, the characters of extensions and trailers): this only counts digits, and stops
     at the body's end."""
 
-    __slots__ = ("_data_left", "_digits", "_last", "_name", "_state")
+    __slots__ = ("_data_left", "_digits", "_extensions", "_last", "_name", "_state")
 
     def __init__(self) -> None:
         self._state = _SIZE
@@ -78,6 +108,8 @@ class ChunkSizes:
         self._last = False
         #: The start of the trailer line being read, up to _FIELD_NAME_BYTES (None: past it).
         self._name: bytes | None = b""
+        #: The extensions of the chunk-size line being read, when it straddles two reads.
+        self._extensions = b""
 
     @property
     def done(self) -> bool:
@@ -116,6 +148,7 @@ class ChunkSizes:
                 digits = line.group(1)
                 if len(digits) > MAX_SIZE_DIGITS:
                     raise ChunkSizeTooLong()
+                check_extensions(data[line.end(1) : line.end() - 1])
                 self._begin_chunk(int(digits, 16) if digits else 0)
                 self._state = _TRAILER_START if self._last else _DATA
                 return line.end()
@@ -144,9 +177,15 @@ class ChunkSizes:
         """Skip to just past the LF ending the line `at` is in (a chunk-size line's or a
         trailer's); where reading goes on."""
         newline = data.find(b"\n", at)
+        if self._state == _LINE:
+            self._extensions += data[at : len(data) if newline == -1 else newline]
+            if len(self._extensions) > MAX_EXTENSION_BYTES + len(b"\r"):
+                raise BadChunkExtension()
         if newline == -1:
             return len(data)
         if self._state == _LINE:
+            check_extensions(self._extensions)
+            self._extensions = b""
             self._state = _TRAILER_START if self._last else _DATA
         else:
             self._state = _TRAILER_START
