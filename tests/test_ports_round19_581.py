@@ -97,6 +97,21 @@ async def test_a_head_request_trickled_past_the_idle_timeout_is_408_without_cont
     assert answer == (408, b"")
 
 
+@pytest.mark.usefixtures("parser")
+async def test_options_star_with_an_unmet_expectation_is_the_gateways_json_417(
+    queues: Queues,
+) -> None:
+    """`OPTIONS *` with `Expect: <hostile>` is the gateway's JSON 417, as on its paths, and its
+    answer quotes nothing the sender wrote (it was aiohttp's `Unknown Expect: …` text)."""
+    request = _get(b"*", b"Expect: <b>sent</b>\r\n", b"OPTIONS")
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        answer = await exchange(gateway.port, request)
+    assert answer.status == 417
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
+    assert answer.json()["error"] == "the only Expect understood is 100-continue"
+    assert b"sent" not in answer.body
+
+
 #: Chunk extensions llhttp takes and RFC 9112 7.1.1 spells, taken under both parsers.
 GOOD_EXTENSIONS = [b"", b";a", b";a=b", b";a=b;c=d", b';a="b c"', b';a="\\""', b';a="\x80";b']
 

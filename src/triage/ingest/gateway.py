@@ -115,6 +115,7 @@ from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_time
 from triage.ingest.server import (
     CONTINUE,
     MAX_HEAD_BYTES,
+    ServerWide,
     expectations,
     name_the_server,
     no_interim,
@@ -511,6 +512,11 @@ class Gateway:
         # (Neither reads a body: none is asked for with `100 Continue`.)
         app.router.add_get("/healthz", self.healthz, expect_handler=no_interim)
         app.router.add_get("/readyz", self.readyz, expect_handler=no_interim)
+        # `OPTIONS *` (which the middleware answers): on no route, aiohttp's own expectation
+        # handler would refuse an `Expect` it does not meet in plain text quoting it.
+        server_wide = ServerWide()
+        app.router.register_resource(server_wide)
+        server_wide.add_route("OPTIONS", unrouted_request, expect_handler=no_interim)
         # Last: every other path and method lands here rather than on aiohttp's own refusal,
         # whose route would answer `Expect: 100-continue` before refusing.
         app.router.add_route("*", "/{path:.*}", unrouted_request, expect_handler=no_interim)
@@ -540,6 +546,8 @@ class Gateway:
                 unknown = Refused(501, "not_implemented", bad_http.NOT_IMPLEMENTED)
                 return self._unrouted_refusal(request, unknown, started)
             if request.method == "OPTIONS" and request.raw_path == "*":
+                if (unmet := _unmet_expectation(request)) is not None:
+                    return self._unrouted_refusal(request, unmet, started)
                 return _server_options(request)
             try:
                 response: web.StreamResponse = await handler(request)

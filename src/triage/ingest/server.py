@@ -44,7 +44,9 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import ERROR as REFUSED_REQUEST
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
+from aiohttp.web_urldispatcher import _InfoDict
 from multidict import CIMultiDict
+from yarl import URL
 
 from triage.ingest.aborts import SENDER, SOURCE, Abort
 from triage.ingest.bad_http import answer_error, refused_status
@@ -117,6 +119,35 @@ async def unrouted_request(request: web.Request) -> web.StreamResponse:
     if allowed:
         raise web.HTTPMethodNotAllowed(request.method, allowed)
     raise web.HTTPNotFound()
+
+
+class ServerWide(web.Resource):
+    """The resource `OPTIONS *` resolves to (RFC 9112 3.2.4: the server as a whole, not a
+    path). aiohttp's router takes paths only, and a request on none of its routes has its
+    `Expect` judged by aiohttp's own handler, which refuses one it does not meet in plain text
+    quoting it: this route's handler is the gateway's (`no_interim`), and its 417 the
+    gateway's JSON."""
+
+    TARGET = "*"
+
+    @property
+    def canonical(self) -> str:
+        return self.TARGET
+
+    def _match(self, path: str) -> dict[str, str] | None:
+        return {} if path == self.TARGET else None
+
+    def raw_match(self, path: str) -> bool:
+        return path == self.TARGET
+
+    def get_info(self) -> _InfoDict:
+        return {"path": self.TARGET}
+
+    def url_for(self) -> URL:  # type: ignore[override]
+        return URL.build(path=self.TARGET, encoded=True)
+
+    def add_prefix(self, prefix: str) -> None:
+        raise NotImplementedError("`*` names the server, under no prefix")
 
 
 class GatewayRunner(web.AppRunner):
