@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from structlog.testing import capture_logs
 
 from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, running
@@ -181,3 +182,16 @@ def test_chunk_extensions_are_judged_alike_however_the_body_is_read(by: int) -> 
     assert [_feed(framing % extension, by=by) for extension in BAD_EXTENSIONS] == [False] * len(
         BAD_EXTENSIONS
     )
+
+
+@pytest.mark.usefixtures("parser")
+async def test_a_chunk_extension_over_its_bound_is_400_with_one_line(queues: Queues) -> None:
+    """A chunk-size line carrying 20 KB of extension is answered 400 once it passes
+    MAX_EXTENSION_BYTES, with one ingest.bad_http line naming it, and nothing is queued."""
+    request = _chunked_alert(b";" + b"x" * 20_000)
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        with capture_logs() as logs:
+            status, _ = await _after_head(gateway.port, request)
+    lines = [(e["status"], e["reason"]) for e in logs if e["event"] == "ingest.bad_http"]
+    assert (status, lines) == (400, [(400, "a chunk extension outside RFC 9112 7.1.1")])
+    assert queues.depth() == 0
