@@ -195,3 +195,22 @@ async def test_a_chunk_extension_over_its_bound_is_400_with_one_line(queues: Que
     lines = [(e["status"], e["reason"]) for e in logs if e["event"] == "ingest.bad_http"]
     assert (status, lines) == (400, [(400, "a chunk extension outside RFC 9112 7.1.1")])
     assert queues.depth() == 0
+
+
+@pytest.mark.usefixtures("parser")
+async def test_a_head_request_over_64_kib_unfinished_is_431_without_content(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """A HEAD whose head passes 64 KiB before it ends (long header lines, received at once) is
+    answered 431 without content, on the gateway as on the operators' port."""
+    request = b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n" + b"X: %s\r\n" % (b"a" * 8000) * 9
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        answers = (
+            await _after_head(gateway.port, request),
+            await _after_head(operators.port, request),
+        )
+    assert answers == ((431, b""), (431, b""))

@@ -24,7 +24,12 @@ from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import _ErrInfo
 from yarl import URL
 
-from triage.ingest.bad_http import SERVER_METHODS, RequestLineRefused, refuse_line
+from triage.ingest.bad_http import (
+    MAX_TARGET_BYTES,
+    SERVER_METHODS,
+    RequestLineRefused,
+    refuse_line,
+)
 from triage.ingest.chunks import ChunkSizes
 from triage.request_head import request_line_fault
 
@@ -38,6 +43,10 @@ _HEAD_END = b"\r\n\r\n"
 #: Bytes of the request head being received kept to find its request line in once it is
 #: whole: the most a head may take (server.py's MAX_HEAD_BYTES; the gateway refuses a longer one).
 _HEAD_KEPT = 64 * 1024 + len(_HEAD_END)
+
+#: Bytes of the request head being received kept to read its method in (`method_read`): the
+#: longest request line the parser takes, and a few empty lines before it.
+_LINE_KEPT = MAX_TARGET_BYTES + 64
 
 #: A byte a request line may begin with (its method's first), and how many bytes are read to
 #: find it past the empty lines a server ignores before it.
@@ -90,6 +99,9 @@ class HeadByHead:
         self._parser = parser
         #: The bytes fed since the last head ended (at most _HEAD_KEPT of them).
         self._since_head = bytearray()
+        #: The first bytes fed since the last head ended (at most _LINE_KEPT of them): the
+        #: request line of the head being received, when `_head_kept_whole`.
+        self._head_start = bytearray()
         #: A request line was refused after the parser took it: nothing more is read.
         self.line_refused = False
         #: Whether `_since_head` begins where the head being received does (no body between).
@@ -157,6 +169,7 @@ class HeadByHead:
         kept = self._since_head
         kept += segment
         del kept[:-_HEAD_KEPT]
+        self._head_start += segment[: _LINE_KEPT - len(self._head_start)]
         if not parsed:
             return False
         message, body = parsed[-1]
@@ -164,6 +177,7 @@ class HeadByHead:
         checked = isinstance(self._parser, LineCheckedParser)
         line = None if checked or isinstance(message, _ErrInfo) else request_line(kept, message)
         self._since_head = bytearray()
+        self._head_start = bytearray()
         if line is None:
             return False
         fault = request_line_fault(line, SERVER_METHODS)
@@ -194,9 +208,9 @@ class HeadByHead:
         reads a method before refusing the rest of a head; else None. A refusal's answer is
         to that method: a HEAD's carries no content (RFC 9110 9.3.2), or its client would
         read the content as the next answer."""
-        if not self._head_kept_whole or len(self._since_head) >= _HEAD_KEPT:
-            return None  # (what is kept may begin past the request line)
-        head = bytes(self._since_head) + more[:_HEAD_KEPT]
+        if not self._head_kept_whole:
+            return None
+        head = bytes(self._head_start) + more[: _LINE_KEPT - len(self._head_start)]
         line, ended, _ = head.lstrip(b"\r\n").partition(b"\r\n")
         if not ended or request_line_fault(line, SERVER_METHODS) is not None:
             return None
