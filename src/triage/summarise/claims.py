@@ -56,6 +56,7 @@ words ("all", twelve spaces, "clear"), it is one, and a claim runs over a line b
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ from functools import lru_cache
 
 from triage.summarise.grounding import MARK, Checked, Evidence, folded
 from triage.summarise.literals import Literals, found
-from triage.summarise.word_starts import at_word_starts
+from triage.summarise.word_starts import WORD_OR_LINE_START, WORD_START, at_word_starts
 
 #: A call to people, as GitHub, Slack and most chat tools read one (not an address's `@`:
 #: `deploy@web-1`, `requests@2.31` have a word before it; nor curl's `-d @body.json`, a file).
@@ -330,28 +331,116 @@ def _marked_claims(text: str) -> tuple[str, int]:
     original = text
     for language in _LANGUAGES:
         words = letters if language.by_word else held
-        if (
-            not words.isdisjoint(language.words)
-            and (language.also is None or language.also.search(lowered) is not None)
-            and _may_claim(language, text, letters if text is original else None)
+        if not words.isdisjoint(language.words) and (
+            language.also is None or language.also.search(lowered) is not None
         ):
-            text, count = _marked_in(text, language)
+            feasible = _feasible(language, text, letters if text is original else None)
+            if feasible is None:
+                text, count = _marked_in(text, language)
+            elif feasible:
+                text, count = _marked_in(text, _narrowed(language, feasible))
+            else:
+                continue
             marked += count
     return text, marked
 
 
-def _may_claim(language: _Language, text: str, letters: frozenset[str] | None) -> bool:
-    """Whether `text` (ASCII) holds every word some alternative of `language`'s claims needs
-    (`_Language.requires`), read among its words (`letters`: those of the lower-cased text,
-    when it is the text they were read from). ASCII text only: in other text a case-blind
-    search matches a letter `lower()` keeps apart (the long s as an `s`, the Kelvin sign as a
-    `k`). Every word of `requires` stands between two non-letters in each match, so a match
-    holds it as one of the text's words."""
+def _feasible(
+    language: _Language, text: str, letters: frozenset[str] | None
+) -> tuple[int, ...] | None:
+    """The alternatives of `language`'s claims (their indexes) for which `text` (ASCII) holds
+    every word they need (`_Language.requires`), read among its words (`letters`: those of the
+    lower-cased text, when it is the text they were read from); None when no gate applies.
+    ASCII text only: in other text a case-blind search matches a letter `lower()` keeps apart
+    (the long s as an `s`, the Kelvin sign as a `k`). Every word of `requires` stands between
+    two non-letters in each match, so a match holds it as one of the text's words."""
     if not language.requires or not text.isascii():
-        return True
+        return None
     if letters is None:
         letters = frozenset(_LETTERS.findall(text.lower()))
-    return any(all(not letters.isdisjoint(s) for s in sets) for sets in language.requires)
+    return tuple(
+        index
+        for index, sets in enumerate(language.requires)
+        if all(not letters.isdisjoint(s) for s in sets)
+    )
+
+
+def _may_claim(language: _Language, text: str, letters: frozenset[str] | None) -> bool:
+    """Whether some alternative of `language`'s claims may match in `text` (`_feasible`)."""
+    feasible = _feasible(language, text, letters)
+    return feasible is None or bool(feasible)
+
+
+#: `_narrowed`'s languages, by the language's identity and the alternatives kept (a compiled
+#: pattern's hash reads its whole program: a `functools` cache would cost more than a search).
+_NARROWED: dict[tuple[int, tuple[int, ...]], tuple[_Language, _Language]] = {}
+_NARROWED_MOST = 1024
+
+
+def _narrowed(language: _Language, feasible: tuple[int, ...]) -> _Language:
+    """`language` searching only the alternatives `feasible` of its claims: the others need a
+    word the text does not hold, so they match nowhere in it, and the leftmost match of the
+    rest is the whole pattern's. Python's `re` tries each alternative at each place, so a
+    text holding one alternative's words (a bare "fixed") is searched for that one alone."""
+    key = (id(language), feasible)
+    held = _NARROWED.get(key)
+    if held is None or held[0] is not language:
+        if len(_NARROWED) >= _NARROWED_MOST:
+            _NARROWED.clear()
+        held = _NARROWED[key] = (language, _narrowing(language, feasible))
+    return held[1]
+
+
+def _narrowing(language: _Language, feasible: tuple[int, ...]) -> _Language:
+    if len(feasible) == len(language.requires):
+        return language
+    prefix, alternatives, suffix = _alternatives(language.claims.pattern)
+    source = "\n|".join(alternatives[index] for index in feasible)
+    claims = re.compile(f"{prefix}{source}\n{suffix}", language.claims.flags)
+    return dataclasses.replace(language, claims=claims)
+
+
+def _alternatives(source: str) -> tuple[str, tuple[str, ...], str]:
+    """A verbose pattern's source split into its top-level alternatives, and what stands
+    around them: the word-start lookahead (`word_starts.at_word_starts`) and its close."""
+    prefix = suffix = ""
+    for start in (WORD_START, WORD_OR_LINE_START):
+        if source.startswith(start) and source.endswith(")"):
+            prefix, source, suffix = start, source[len(start) : -1], ")"
+    alternatives: list[str] = []
+    depth = begun = 0
+    at = 0
+    while at < len(source):
+        char = source[at]
+        if char == "\\":
+            at += 1
+        elif char == "[":
+            at = _class_end(source, at)
+        elif char == "#":
+            at = source.find("\n", at)
+            at = len(source) if at < 0 else at
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            alternatives.append(source[begun:at])
+            begun = at + 1
+        at += 1
+    alternatives.append(source[begun:])
+    return prefix, tuple(alternatives), suffix
+
+
+def _class_end(source: str, at: int) -> int:
+    """Where the character class opening at `at` closes: a `]` first in it (after a `^`) or
+    escaped is one of its characters."""
+    at += 2 if source.startswith("[^", at) else 1
+    at += 1  # its first character, whatever it is
+    if source[at - 1] == "\\":
+        at += 1
+    while source[at] != "]":
+        at += 2 if source[at] == "\\" else 1
+    return at
 
 
 def _marked_in(text: str, language: _Language) -> tuple[str, int]:
@@ -1018,6 +1107,46 @@ _PUT_OFF_WORDS = frozenset(
 )
 
 
+#: The words each alternative of `_PUT_OFF` holds (`_Language.requires`), in its order: its
+#: common words ("status", "week", "tell", "morning") open a search only beside their others.
+_PUT_OFF_REQUIRES: tuple[tuple[frozenset[str], ...], ...] = tuple(
+    tuple(frozenset(words.split()) for words in sets)
+    for sets in (
+        (
+            "move transition put drag set",
+            "to into in as",
+            "done closed resolved backlog icebox won wont wontfix complete completed",
+        ),
+        ("gh", "issue", "close"),
+        ("pd", "incident", "resolve"),
+        ("opsgenie", "alert", "close"),
+        ("ack acknowledge", "and", "close resolve forget ignore dismiss move"),
+        (
+            "resolve close dismiss ack acknowledge",
+            "without",
+            "investigating looking checking look",
+        ),
+        ("tell", "fixed resolved over mitigated solved"),
+        (
+            "update set change mark switch",
+            "status",
+            "page",
+            "to as",
+            "operational resolved green ok all up",
+        ),
+        (
+            "leave park defer postpone wait",
+            "for until till to",
+            "morning tomorrow monday week shift sprint hours",
+        ),
+        (
+            "look investigate check handle deal",
+            "it this them",
+            "tomorrow morning monday week hours",
+        ),
+    )
+)
+
 #: The same claims in the other languages a model answers in when the alert is written in
 #: one (`priority.FOREIGN_PRIORITY` reads their priority words): French, German, Spanish,
 #: Portuguese, Italian and Dutch. Each phrase states the claim outright, so a negation inside
@@ -1216,7 +1345,14 @@ _LANGUAGES = (
         by_word=True,
         requires=_MISFIRED_REQUIRES,
     ),
-    _Language(_PUT_OFF, _NOT_CLAIMED, _CONDITION_AFTER, _PUT_OFF_WORDS, by_word=True),
+    _Language(
+        _PUT_OFF,
+        _NOT_CLAIMED,
+        _CONDITION_AFTER,
+        _PUT_OFF_WORDS,
+        by_word=True,
+        requires=_PUT_OFF_REQUIRES,
+    ),
     _Language(
         _TAGGED,
         _NOT_CLAIMED,
