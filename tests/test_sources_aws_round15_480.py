@@ -341,7 +341,7 @@ def test_alarm_message_encoded_twice_in_its_string_is_refused_not_prose() -> Non
     alert keyed by its Subject: that one's OK would open another incident, not close it."""
     for state, old in (("ALARM", "OK"), ("OK", "ALARM")):
         message = json.dumps(json.dumps(json.dumps(_alarm_message(state=state, old_state=old))))
-        with pytest.raises(DecodeError, match=r"SNS Message .*not an object"):
+        with pytest.raises(DecodeError, match=r"SNS Message is an object's JSON encoded 3 times"):
             _read(_sns(message))
 
 
