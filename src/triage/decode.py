@@ -27,7 +27,9 @@ writes can pass for one.
 Rejects with DecodeError, before any alert code sees them: empty bodies (said so, not as the
 parser's "Expecting value"), bodies over 1 MiB, bodies that are not
 UTF-8 JSON (NaN and Infinity included, and numbers too large for a float: 1e999), JSON whose top
-level is neither an object nor such an array of alerts (or of SQS records), and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
+level is neither an object nor such an array of alerts (or of SQS records), JSON whose object
+gives one key twice (named, with the object's path: readers differ on which value wins), and
+JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
 `[[[[…` never reaches `json.loads`' recursion. SNS subscription and unsubscription confirmations
 are returned as the envelope itself; `normalize_body` turns them into a Skipped. So is a
 notification whose Message is text (it does not start with `{` or `[`): `normalize_body` reads
@@ -40,10 +42,12 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterable
 from itertools import accumulate
 from typing import Any
 
 from triage.errors import DecodeError
+from triage.redact import redact
 
 MAX_BODY_BYTES = 1_048_576  # SQS's own ceiling: anything bigger did not come from the queue
 MAX_DEPTH = 64  # the deepest real alert (a CloudWatch metric-math event) is under 10
@@ -485,6 +489,8 @@ def load_json(text: str, what: str) -> Any:
         value = _DECODER.decode(text)
     except RecursionError:  # unreachable after the scan; kept so it can never escape
         raise DecodeError(f"{what} is nested too deeply") from None
+    except _RepeatedKey:
+        raise DecodeError(repeated_key_said(text, what)) from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity, ints over 4,300 digits
         if not text.strip():  # the parser would say "Expecting value: line 1 column 1"
             held = "only whitespace" if text else "0 bytes"
@@ -552,9 +558,116 @@ def _finite(text: str) -> float:
     return number
 
 
+class _RepeatedKey(ValueError):
+    """An object gave a key twice (only `load_json` sees it: it becomes a DecodeError)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]], dict: type[dict[str, Any]] = dict) -> Any:
+    # Built at C speed, then one length compare: most of what the check costs is this call.
+    # (`dict` as a default argument: a local name, not a global one, on every object.)
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _RepeatedKey
+    return value
+
+
 #: One decoder for every body: `json.loads` with a keyword builds a new one (and its scanner)
-#: on each call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite)
+#: on each call. Each key once per object (RFC 8259 §4's SHOULD, made a MUST): parsers keep
+#: the first or the last of two, so `"status": "firing", …, "status": "resolved"` would be
+#: one alert to triage and another to whatever else reads it.
+_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite, object_pairs_hook=_unique_keys
+)
+
+
+class _Repeats(dict[str, Any]):
+    """An object read on the way to a repeated key's error, with the keys it was given more
+    than once (`repeated`, in order)."""
+
+    repeated: list[str]
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _Repeats:
+        value = cls(pairs)
+        value.repeated = []
+        if len(value) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen and key not in value.repeated:
+                    value.repeated.append(key)
+                seen.add(key)
+        return value
+
+
+_FINDING_REPEATS = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite, object_pairs_hook=_Repeats.of
+)
+
+
+def repeated_key_said(text: str, what: str) -> str:
+    """Why `text` (whose objects give a key twice) is refused: the first such object, in the
+    order the text reads, its path and the key, quoted safely (keys are the sender's text).
+    Read again, only on the way to the error."""
+    found = _first_repeat(_FINDING_REPEATS.decode(text), [])
+    if found is None:  # unreachable: the first reading met the same keys
+        return f"{what} gives a key twice in one object: send each key once"
+    path, key = found
+    where = f"the object at {_path_said(path)}" if path else "its top-level object"
+    return (
+        f"{what} has the key {_key_said(key)} twice in {where}: JSON readers keep either "
+        "value (Python's the last, others the first), so what it says is ambiguous; send "
+        "each key once"
+    )
+
+
+def _first_repeat(value: Any, path: list[str | int]) -> tuple[list[str | int], str] | None:
+    """The path of the first object (depth first, in text order) that repeats a key, and the
+    key. Recursion is safe: depth was checked against MAX_DEPTH before parsing."""
+    if isinstance(value, _Repeats) and value.repeated:
+        return path, value.repeated[0]
+    if isinstance(value, dict):
+        children: Iterable[tuple[str | int, Any]] = value.items()
+    else:
+        children = enumerate(value) if isinstance(value, list) else ()
+    for step, child in children:
+        found = _first_repeat(child, [*path, step])
+        if found is not None:
+            return found
+    return None
+
+
+#: A key shown as it is (`.labels`) in a path; any other is quoted (`["a key"]`).
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
+#: Steps of a path named: its first and its last ones, when there are more.
+_PATH_HEAD = 3
+_PATH_TAIL = 3
+#: Characters of a key quoted: enough for any real key's name (fewer for a path's steps).
+_KEY_SHOWN = 40
+_STEP_SHOWN = 20
+
+
+def _path_said(path: list[str | int]) -> str:
+    """`alerts[1].labels`; a deep path as its first and last steps around an ellipsis."""
+    steps = [f"[{step}]" if isinstance(step, int) else _step_said(step) for step in path]
+    if len(steps) > _PATH_HEAD + _PATH_TAIL:
+        steps = [*steps[:_PATH_HEAD], ".…", *steps[-_PATH_TAIL:]]
+    return "".join(steps).removeprefix(".")
+
+
+def _step_said(key: str) -> str:
+    if _PLAIN_KEY.fullmatch(key) and redact(key) == key:
+        return f".{key}"
+    return f"[{_key_said(key, _STEP_SHOWN)}]"
+
+
+def _key_said(key: str, limit: int = _KEY_SHOWN) -> str:
+    """`key` as an error quotes it: redacted before it is cut (a cut token no longer has the
+    shape the redactor knows), then JSON-escaped to ASCII, so no control or bidi character
+    reaches a log line."""
+    shown = redact(key)
+    if len(shown) > limit:
+        shown = shown[: limit - 3] + "..."
+    return json.dumps(shown)
 
 
 def _first_line(exc: ValueError) -> str:

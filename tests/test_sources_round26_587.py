@@ -1,0 +1,111 @@
+"""Sources, round 26 (helper 587): a body that gives one key twice in an object is refused at
+the decoder, naming the key and where it is; ..."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_normalize_fuzz import ONE_LINE_BANNED
+from triage.decode import decode_body
+from triage.errors import DecodeError
+from triage.normalize import normalize_body
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def _sample(name: str) -> str:
+    return (PAYLOADS / name).read_text(encoding="utf-8")
+
+
+# --- one key twice in an object -----------------------------------------------------------------
+
+
+def test_a_status_given_twice_is_refused_naming_the_key() -> None:
+    """`"status": "firing", …, "status": "resolved"` is no alert: parsers keep either value,
+    so triage refuses it (a DecodeError naming the key and its object) instead of keeping
+    the last silently."""
+    body = '{"title": "disk full", "status": "firing", "host": "db-1", "status": "resolved"}'
+    with pytest.raises(DecodeError) as caught:
+        normalize_body(body)
+    said = str(caught.value)
+    assert '"status" twice' in said and "top-level object" in said, said
+
+
+def test_a_key_twice_deep_in_a_group_names_its_path() -> None:
+    """A label given twice in the second alert of an Alertmanager group is refused naming
+    the path of its object (`alerts[1].labels`), so a sender finds it in a body of hundreds."""
+    first = '{"status": "firing", "labels": {"alertname": "DiskFull", "team": "db"}}'
+    second = '{"status": "firing", "labels": {"alertname": "DiskFull", "team": "db", "team": "x"}}'
+    text = f'{{"version": "4", "status": "firing", "alerts": [{first}, {second}]}}'
+    with pytest.raises(DecodeError) as caught:
+        decode_body(text)
+    said = str(caught.value)
+    assert '"team" twice' in said and "alerts[1].labels" in said, said
+
+
+def test_a_key_twice_in_an_sns_message_is_refused_naming_the_message() -> None:
+    """The same refusal holds inside an SNS envelope's Message (JSON in a string), and names
+    the Message, not the envelope, as where the key is repeated."""
+    alarm = '{"AlarmName": "a", "NewStateValue": "OK", "NewStateValue": "ALARM"}'
+    envelope = {"Type": "Notification", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": alarm}
+    with pytest.raises(DecodeError) as caught:
+        decode_body(json.dumps(envelope))
+    said = str(caught.value)
+    assert said.startswith("SNS Message has the key") and '"NewStateValue" twice' in said, said
+
+
+def test_keys_spelled_apart_but_equal_once_read_are_the_same_key() -> None:
+    """`"status"` and `"st\\u0061tus"` are one key once read: refused too, as the check is on
+    the keys a reader sees, not on the text."""
+    with pytest.raises(DecodeError, match='"status" twice'):
+        decode_body('{"title": "t", "status": "firing", "st\\u0061tus": "resolved"}')
+
+
+def test_one_key_in_several_objects_is_no_repeat() -> None:
+    """Every alert of a group has its own `status` and `labels`: a key repeated across objects
+    (and an object's key equal to its parent's) is read as before."""
+    body = {"status": "firing", "alerts": [{"status": "firing", "labels": {"status": "x"}}] * 3}
+    assert decode_body(json.dumps(body))["alerts"][2]["labels"] == {"status": "x"}
+
+
+def test_a_hostile_repeated_key_is_quoted_safely() -> None:
+    """A repeated key of control and bidi characters, a token and 10,000 characters is quoted
+    in one line, escaped, redacted and cut: the reason is logged and stored."""
+    token = "ghp_" + "a" * 36
+    for key in ("\u202eevil\n\x00", token, "k" * 10_000, f"team {token}"):
+        text = json.dumps({"title": "t"} | {"x": 1}).replace('"x"', json.dumps(key))
+        text = text[:-1] + f", {json.dumps(key)}: 2}}"
+        with pytest.raises(DecodeError) as caught:
+            decode_body(text)
+        said = str(caught.value)
+        assert not ONE_LINE_BANNED.search(said) and len(said) < 400, said
+        assert token not in said and "\u202e" not in said, said
+
+
+def test_a_repeated_key_in_a_deep_path_keeps_the_reason_short() -> None:
+    """An object 60 levels down under long keys names a path cut to its ends (the first
+    steps, then the last), not 60 keys."""
+    inner = '{"a": 1, "a": 2}'
+    for level in reversed(range(60)):
+        inner = f'{{"{"x" * 100 if level % 2 else f"level{level}"}": {inner}}}'
+    with pytest.raises(DecodeError) as caught:
+        decode_body(inner)
+    said = str(caught.value)
+    assert len(said) < 400 and said.count('"xxxxxxxxxxxxxxxxx..."') == 3, said
+    assert "level0[" in said and ".…[" in said and "level58[" in said, said
+
+
+def test_no_sample_in_the_corpora_repeats_a_key() -> None:
+    """Every sample payload of a real source decodes as before: none gives a key twice (the
+    refusal loses no real sender)."""
+    refused = []
+    for path in sorted(PAYLOADS.rglob("*.json")):
+        try:
+            decode_body(path.read_text(encoding="utf-8"))
+        except DecodeError as exc:
+            if "twice" in str(exc):
+                refused.append(f"{path.relative_to(PAYLOADS)}: {exc}")
+    assert refused == []
