@@ -369,6 +369,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
                   # A priority change without a priority to read changes no ticket.
                   "event.data.priority", "event.data.priority.summary"},
     "newrelic": {"id", "issueUrl", "title", "state", "trigger", "alertPolicyNames",
+                 # The same, under the workflow variables' own names.
+                 "issueId", "issuePageUrl", "issueTitle", "triggerEvent",
                  "alertPolicyNames.0", "alertConditionNames", "alertConditionNames.0",
                  "condition_name", "conditionFamilyId", "impactedEntities", "impactedEntities.0"},
     "newrelic-legacy": {"incident_id", "current_state", "account_id", "condition_id",

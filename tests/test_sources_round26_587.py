@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +110,66 @@ def test_no_sample_in_the_corpora_repeats_a_key() -> None:
             if "twice" in str(exc):
                 refused.append(f"{path.relative_to(PAYLOADS)}: {exc}")
     assert refused == []
+
+
+# --- New Relic: a workflow template that renames the issue's id --------------------------------
+
+_NR_RENAMED = json.loads(_sample("newrelic/custom-issue-id.json"))
+_NR_DEFAULT = json.loads(_sample("newrelic/created.json"))
+
+
+def _renamed(body: dict[str, Any], **renames: str) -> dict[str, Any]:
+    """`body` with each key of `renames` given the name its value says."""
+    return {renames.get(key, key): value for key, value in body.items()}
+
+
+@pytest.mark.parametrize("state", ["ACTIVATED", "CLOSED"])
+def test_a_template_of_issue_id_and_issue_page_url_is_new_relic(state: str) -> None:
+    """A workflow template built of New Relic's own variable names (`issueId`,
+    `issuePageUrl`, `issueTitle`, `triggerEvent`) is a New Relic issue: ACTIVATED fires and
+    CLOSED resolves it, where the generic path fired for both."""
+    [alert] = normalize_body(json.dumps(_NR_RENAMED | {"state": state})).alerts
+    assert alert.source == "newrelic"
+    assert alert.status == ("resolved" if state == "CLOSED" else "firing")
+    assert alert.title.startswith("checkout-api query result")
+    assert alert.labels["issue_id"] == _NR_RENAMED["issueId"]
+    assert alert.identity["account"] == "4420147" and alert.team == "payments"
+
+
+@pytest.mark.parametrize("name", ["issueId", "issue_id", "incidentId", "incident_id"])
+def test_an_issue_s_id_under_another_name_keys_it_as_the_default_payload_does(name: str) -> None:
+    """A template that keeps the default payload but names the id otherwise opens and closes
+    one incident, with the default payload's fingerprint, and labels the issue's id."""
+    firing = normalize_body(json.dumps(_renamed(_NR_DEFAULT, id=name))).alerts[0]
+    closed = _renamed(_NR_DEFAULT, id=name) | {"state": "CLOSED"}
+    [resolved] = normalize_body(json.dumps(closed)).alerts
+    [default] = normalize_body(json.dumps(_NR_DEFAULT)).alerts
+    assert (firing.source, firing.status, resolved.status) == ("newrelic", "firing", "resolved")
+    assert firing.fingerprint == resolved.fingerprint == default.fingerprint
+    assert firing.labels["issue_id"] == _NR_DEFAULT["id"]
+
+
+def test_an_issue_naming_no_condition_is_keyed_by_its_renamed_id() -> None:
+    """A template of the id, its page and its state alone is keyed by the id, whichever name
+    carries it: its CLOSED closes what its ACTIVATED opened."""
+    bare = {"issue_id": "9f1c", "issue_url": _NR_RENAMED["issuePageUrl"], "state": "ACTIVATED"}
+    [firing] = normalize_body(json.dumps(bare)).alerts
+    [closed] = normalize_body(json.dumps(bare | {"state": "CLOSED"})).alerts
+    assert firing.identity == {"issue": "9f1c"} and closed.status == "resolved"
+    assert firing.fingerprint == closed.fingerprint and firing.source == "newrelic"
+
+
+def test_an_issue_url_of_another_service_is_not_new_relic() -> None:
+    """`issue_url` and `state` are common words: a body whose issue link is not New Relic's
+    is not read as a New Relic issue."""
+    other = {"issue_id": "1", "issue_url": "https://example.com/i/1", "state": "open", "title": "x"}
+    assert normalize_body(json.dumps(other)).alerts[0].source != "newrelic"
+
+
+def test_an_incident_s_id_beside_the_issue_s_is_no_key() -> None:
+    """A template that adds an incident's `incident_id` beside the issue's `id` is keyed as
+    the default payload is, the issue's id labelled: an issue holds several incidents."""
+    [alert] = normalize_body(json.dumps(_NR_DEFAULT | {"incident_id": "42"})).alerts
+    [default] = normalize_body(json.dumps(_NR_DEFAULT)).alerts
+    assert alert.fingerprint == default.fingerprint
+    assert alert.labels["issue_id"] == _NR_DEFAULT["id"]

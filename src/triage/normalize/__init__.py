@@ -192,7 +192,12 @@ FORMATS: tuple[Format, ...] = (
         pagerduty_legacy.normalize_any,
         _keys("event", "messages"),
     ),
-    Format("newrelic", monitors.matches_newrelic, monitors.normalize_newrelic, _keys("issueUrl")),
+    Format(
+        "newrelic",
+        monitors.matches_newrelic,
+        monitors.normalize_newrelic,
+        _keys(*monitors.NR_URL_KEYS, *monitors.NR_URL_KEYS_SHARED),
+    ),
     Format(
         "newrelic-legacy",
         monitors.matches_newrelic_legacy,

@@ -11,7 +11,9 @@ template sends it, else `alertConditionNames` or a template's `condition_name`) 
 open issue are listed after it), since New Relic opens a new issue, with a new `id`, each time
 a closed condition is breached again; an issue naming no condition and no policy is keyed by
 its `id`, which every alert keeps as the label `issue_id` (a template without a `title` is
-titled by its condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
+titled by its `issueTitle`, else its condition). A template may name the id and the page as
+the workflow variables do (`issueId`, `issuePageUrl`) or otherwise (`issue_id`, `incident_id`,
+`issue_url` on New Relic's host): read, and keyed, as the default payload's `id` and `issueUrl`. States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) and DEACTIVATED (the
 issue no longer notifies, merged into another maybe of the same key) change no ticket.
 Team, newrelic: a template's own `team` (the default payload names none).
@@ -104,16 +106,48 @@ _NR_RESOLVED = frozenset({"closed"})
 _NR_QUIET = frozenset({"deactivated"})
 
 
+#: Where a workflow's template puts the issue's id: the default payload's `id`, the variable's
+#: own name (`issueId`), and the names templates give it.
+NR_ID_KEYS = ("id", "issueId", "issue_id", "incidentId", "incident_id")
+#: Where it puts the issue's page: the default payload's `issueUrl`, the variable's own name
+#: (`issuePageUrl`), both New Relic's alone; and names any service may use, read as New
+#: Relic's only when the link is on its host.
+NR_URL_KEYS = ("issueUrl", "issuePageUrl")
+NR_URL_KEYS_SHARED = ("issue_url", "issue_page_url")
+_NR_HOST = re.compile(r"https://[a-z0-9.-]{0,100}\bnewrelic\.com/", re.IGNORECASE)
+
+
 def matches_newrelic(payload: dict[str, Any]) -> bool:
-    """A workflow's payload: the issue's `id`, `issueUrl` and `state` (the default one has a
-    `title` too; a custom template may not)."""
-    return {"id", "issueUrl", "state"} <= payload.keys()
+    """A workflow's payload: the issue's id, its page and `state` (the default one has a
+    `title` too; a custom template may not), under the default payload's names (`id`,
+    `issueUrl`) or the workflow variables' own (`issueId`, `issuePageUrl`) or a template's."""
+    if "state" not in payload or not any(key in payload for key in NR_ID_KEYS):
+        return False
+    return any(key in payload for key in NR_URL_KEYS) or any(
+        isinstance(link := payload.get(key), str) and _NR_HOST.match(link) is not None
+        for key in NR_URL_KEYS_SHARED
+    )
+
+
+def _nr_issue(payload: dict[str, Any]) -> str:
+    """The issue's id, under whichever name the template gave it (the first of `NR_ID_KEYS`
+    given: a template may carry an incident's id beside the issue's)."""
+    key = next((key for key in NR_ID_KEYS if payload.get(key) not in (None, "")), "id")
+    return common.ident(payload.get(key), key)
+
+
+def _nr_url(payload: dict[str, Any]) -> Any:
+    """The issue's page, under whichever name the template gave it."""
+    return next(
+        (payload[key] for key in (*NR_URL_KEYS, *NR_URL_KEYS_SHARED) if payload.get(key)), None
+    )
 
 
 def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
-    issue = common.ident(payload.get("id"), "id")
+    issue = _nr_issue(payload)
     state = (common.line(common.unnested(payload.get("state")), "state", 64) or "").lower()
-    person = str(payload.get("trigger")).upper() == "USER_ACTION"
+    trigger = payload.get("trigger", payload.get("triggerEvent"))
+    person = str(trigger).upper() == "USER_ACTION"
     if state == "acknowledged" or (person and state in _NR_FIRING):
         return quiet(NEWRELIC, f"issue {common.short(issue)}", "acknowledged")
     if state in _NR_QUIET:
@@ -142,6 +176,7 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         status=Status.RESOLVED if state in _NR_RESOLVED else Status.FIRING,
         title=common.first_title(
             payload.get("title"),
+            payload.get("issueTitle"),
             conditions,
             payload.get("condition_name"),
             f"New Relic issue {issue}",
@@ -152,7 +187,7 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         team=common.word(payload.get("team"), "team"),
         priority=stated,
         severity=common.word(payload.get("priority"), "priority"),
-        links=common.links(source=common.url(payload.get("issueUrl"), "issueUrl")),
+        links=common.links(source=common.url(_nr_url(payload), "issueUrl")),
         labels=labels,
         occurred_at=occurred,
         identity=_nr_identity(payload, issue),
@@ -178,7 +213,7 @@ def _nr_identity(payload: dict[str, Any], issue: str) -> dict[str, str]:
         return {"issue": issue}
     entity = first_ident(payload.get("impactedEntities"), "impactedEntities")
     keyed = {"policy": policy, field: condition, "entity": entity}
-    account = _nr_account(payload.get("issueUrl"))
+    account = _nr_account(_nr_url(payload))
     return {"account": account, **keyed} if account else keyed
 
 
