@@ -272,6 +272,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "newrelic/created.json": ("7281987c3d0790e64725666d4f95a1fc",),
     "newrelic/custom-no-title.json": ("d245445f5e8f666cf1b59dfa63685f3e",),
     "newrelic/custom-issue-id.json": ("d88a5b424f2b3630a706362daa25df8f",),
+    "splunk-o11y/anomalous.json": ("c4fbe90a300caad8342d0de7255b2630",),
+    "splunk-o11y/ok.json": ("c4fbe90a300caad8342d0de7255b2630",),
     "newrelic/legacy-open.json": ("9bcba6cd94fbeb16a8a0d2463214f5b0",),
     "opsgenie/addnote.json": (),
     "opsgenie/close.json": ("1527937062f4fdf46909054300734003",),

@@ -373,6 +373,10 @@ NOT_DISPLAY: dict[str, set[str]] = {
                  "issueId", "issuePageUrl", "issueTitle", "triggerEvent",
                  "alertPolicyNames.0", "alertConditionNames", "alertConditionNames.0",
                  "condition_name", "conditionFamilyId", "impactedEntities", "impactedEntities.0"},
+    # Splunk Observability: the detector, its rule and the signal (its dimensions) key it.
+    "splunk-o11y": {"sf_schema", "incidentId", "status", "statusExtended", "detectorId",
+                    "detectorUrl", "detector", "rule", "dimensions", "dimensions.sf_service",
+                    "dimensions.sf_environment", "dimensions.team"},
     "newrelic-legacy": {"incident_id", "current_state", "account_id", "condition_id",
                         "condition_name", "policy_name", "targets", "targets.0", "targets.0.id",
                         "targets.0.name"},

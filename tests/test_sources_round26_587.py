@@ -1,5 +1,7 @@
 """Sources, round 26 (helper 587): a body that gives one key twice in an object is refused at
-the decoder, naming the key and where it is; ..."""
+the decoder, naming the key and where it is; a New Relic workflow template that names the
+issue's id otherwise (`issueId`, `incident_id`) is a New Relic issue; Splunk Observability
+Cloud's (SignalFx's) detector notifications are read."""
 
 from __future__ import annotations
 
@@ -9,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from source_samples import mutant_failures
 from test_normalize_fuzz import ONE_LINE_BANNED
 from triage.decode import decode_body
-from triage.errors import DecodeError
+from triage.errors import DecodeError, InvalidAlertError
+from triage.ingest.validate import check
 from triage.normalize import normalize_body
+from triage.routes import KNOWN_SOURCES
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -173,3 +178,108 @@ def test_an_incident_s_id_beside_the_issue_s_is_no_key() -> None:
     [default] = normalize_body(json.dumps(_NR_DEFAULT)).alerts
     assert alert.fingerprint == default.fingerprint
     assert alert.labels["issue_id"] == _NR_DEFAULT["id"]
+
+
+# --- Splunk Observability Cloud (SignalFx) detectors ---------------------------------------------
+
+_SFX = json.loads(_sample("splunk-o11y/anomalous.json"))
+_SFX_OK = json.loads(_sample("splunk-o11y/ok.json"))
+
+
+def test_a_splunk_observability_detector_s_alert_fires_as_it_says() -> None:
+    """A detector's notification in the default webhook payload (`sf_schema` 2), refused as
+    an unknown format before, fires: titled by its rule and detector, ranked by its severity,
+    owned by its signal's `team` dimension, with its runbook and links."""
+    [alert] = normalize_body(json.dumps(_SFX)).alerts
+    assert (alert.source, alert.status, alert.priority) == ("splunk-o11y", "firing", "critical")
+    assert alert.title == "p99 above 400ms (Checkout latency)" and alert.team == "payments"
+    assert alert.runbook_url == "https://runbooks.example.com/checkout/latency"
+    assert alert.links["source"] == _SFX["detectorUrl"]
+    assert alert.labels["incident_id"] == "GAbD2fGAEAA" and alert.labels["sf_service"] == "checkout"
+    assert "612.4" in alert.description and "slowest traces" in alert.description
+    assert alert.identity == {
+        "detector": "GAbC1dEAAAA",
+        "rule": "p99 above 400ms",
+        "signal": "{sf_environment=prod,sf_service=checkout,team=payments}",
+    }
+
+
+@pytest.mark.parametrize("status", ["ok", "manually resolved", "stopped", "OK"])
+def test_its_clear_resolves_what_its_alert_opened(status: str) -> None:
+    """The clear (ok), a person's resolve (manually resolved) and a stopped detector resolve
+    the incident the alert opened: one fingerprint for both."""
+    [firing] = normalize_body(json.dumps(_SFX)).alerts
+    [cleared] = normalize_body(json.dumps(_SFX_OK | {"statusExtended": status})).alerts
+    assert cleared.status == "resolved" and cleared.fingerprint == firing.fingerprint
+
+
+def test_the_next_incident_of_one_rule_and_signal_reopens_the_same_ticket() -> None:
+    """Splunk gives each new alert of a cleared rule a new incidentId: the same detector, rule
+    and signal are one incident (it reopens), another signal another one."""
+    [first] = normalize_body(json.dumps(_SFX)).alerts
+    [again] = normalize_body(json.dumps(_SFX | {"incidentId": "GAbE3hIAAAA"})).alerts
+    other = _SFX | {"dimensions": {"sf_service": "cart", "sf_environment": "prod"}}
+    [elsewhere] = normalize_body(json.dumps(other)).alerts
+    assert again.fingerprint == first.fingerprint != elsewhere.fingerprint
+
+
+def test_a_status_splunk_does_not_send_is_refused_naming_it() -> None:
+    """A status other than anomalous, ok, manually resolved or stopped is refused, naming the
+    field and the value, never read as firing."""
+    body = _SFX | {"statusExtended": "", "status": "flapping"}
+    with pytest.raises(InvalidAlertError, match="status 'flapping'"):
+        normalize_body(json.dumps(body))
+
+
+def test_the_documented_examples_are_read() -> None:
+    """The docs' examples: no detectorId (the detector's id is read from its link), the signal
+    in `inputs` (an input's `dimensions` or `key`), no dimensions of its own."""
+    memory = {
+        "sf_schema": 2, "detector": "Memory usage detector",
+        "detectorUrl": "https://app.us1.signalfx.com/#/detector/ABCDEFGHIJK/edit",
+        "incidentId": "BCDEFGHIJKL", "eventType": "exceedMemoryUse", "rule": "Running out of memory",
+        "severity": "Minor", "description": "Memory has reached 90% of maximum for 10 minutes",
+        "status": "ok", "statusExtended": "ok", "timestamp": "2023-02-08T19:43:30Z",
+        "inputs": {"_S1": {"dimensions": {"host": "i-346235qa", "plugin": "o11y-metadata"},
+                           "value": 96.2, "fragment": "data('memory.utilization')"}},
+    }  # fmt: skip
+    [alert] = normalize_body(json.dumps(memory)).alerts
+    assert (alert.status, alert.priority) == ("resolved", "medium")
+    assert alert.identity["detector"] == "ABCDEFGHIJK"
+    assert alert.identity["signal"] == "{host=i-346235qa,plugin=o11y-metadata}"
+    latency = memory | {"status": "anomalous", "statusExtended": "anomalous", "inputs": {
+        "a": {"key": {"host": "myserver", "dc": "us-west-1"}, "value": 43.4},
+        "b": {"key": {"dc": "us-west-1"}, "value": 42.9}, "_S2": {"value": 40}}}  # fmt: skip
+    [fired] = normalize_body(json.dumps(latency)).alerts
+    assert fired.identity["signal"] == "{dc=us-west-1,host=myserver}"
+
+
+def test_a_notification_naming_no_detector_is_keyed_by_its_incident() -> None:
+    """A template that kept only the incident and its status is keyed by the incidentId (its
+    clear shares it); one naming neither is refused, saying what it lacks."""
+    bare = {"sf_schema": 2, "incidentId": "GAbD2fGAEAA", "status": "anomalous"}
+    [firing] = normalize_body(json.dumps(bare)).alerts
+    [cleared] = normalize_body(json.dumps(bare | {"status": "ok"})).alerts
+    assert firing.identity == {"incident": "GAbD2fGAEAA"}
+    assert firing.fingerprint == cleared.fingerprint
+    with pytest.raises(InvalidAlertError, match="names no detector"):
+        normalize_body(json.dumps({"sf_schema": 2, "incidentId": "", "status": "ok"}))
+
+
+def test_the_gateway_s_generic_path_takes_it_and_routes_may_name_it() -> None:
+    """The webhook gateway's generic path accepts the format, and a route may match the
+    source `splunk-o11y` (a route naming an unknown source is refused)."""
+    checked = check("generic", json.dumps(_SFX).encode(), None, lambda text: text)
+    assert checked.format == "splunk-o11y"
+    assert "splunk-o11y" in KNOWN_SOURCES
+
+
+def test_hostile_values_in_every_field_never_crash_it() -> None:
+    """Seeded mutants of both samples (types swapped, keys dropped, huge and control-laden
+    text, deep nesting, keys twice) are each an alert that holds its limits or a clear
+    refusal: no crash, no unclear reason."""
+    found = [
+        *mutant_failures(_sample("splunk-o11y/anomalous.json"), "sfx-587", 400),
+        *mutant_failures(_sample("splunk-o11y/ok.json"), "sfx-ok-587", 200),
+    ]
+    assert found == []

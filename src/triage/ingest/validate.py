@@ -70,8 +70,8 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic); so do
     # a project's service hooks (they sign with their own secret, not the integration's).
     # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic and its legacy channels,
-    # Azure Monitor, Google Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger,
-    # Bugsnag, Pingdom, Dynatrace,
+    # Azure Monitor, Google Cloud Monitoring, Uptime Kuma, Splunk and Splunk Observability
+    # Cloud, Rollbar, Honeybadger, Bugsnag, Pingdom, Dynatrace,
     # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
     # Statuspage, Kapacitor, Freshping, Graylog, Librato and AppOptics, Site24x7, Netdata,
     # GitHub Actions' workflow runs, Cronitor, Airbrake) post here too, and so does a script
@@ -79,7 +79,7 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     "generic": frozenset(
         {"generic", "sentry-plugin", "sentry-service-hook", "datadog", "opsgenie"}
         | {"pagerduty"}
-        | {"newrelic", "newrelic-legacy", "azure", "gcp", "uptimekuma", "splunk"}
+        | {"newrelic", "newrelic-legacy", "azure", "gcp", "uptimekuma", "splunk", "splunk-o11y"}
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
         | {"statuspage", "kapacitor", "freshping", "graylog", "librato", "site24x7"}

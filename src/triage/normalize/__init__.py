@@ -69,6 +69,7 @@ from triage.normalize import (
     site24x7,
     sns,
     splunk,
+    splunk_o11y,
     statuspage,
     trackers,
     uptime,
@@ -218,6 +219,9 @@ FORMATS: tuple[Format, ...] = (
         _keys("heartbeat", "data"),
     ),
     Format("splunk", splunk.matches, splunk.normalize, _keys("sid")),
+    Format(
+        splunk_o11y.FORMAT, splunk_o11y.matches, splunk_o11y.normalize, _keys(splunk_o11y.SCHEMA)
+    ),
     Format("rollbar", trackers.matches_rollbar, trackers.normalize_rollbar, _keys("event_name")),
     Format(
         "honeybadger",
