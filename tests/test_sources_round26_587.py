@@ -281,5 +281,32 @@ def test_hostile_values_in_every_field_never_crash_it() -> None:
     found = [
         *mutant_failures(_sample("splunk-o11y/anomalous.json"), "sfx-587", 400),
         *mutant_failures(_sample("splunk-o11y/ok.json"), "sfx-ok-587", 200),
+        *mutant_failures(_sample("newrelic/custom-issue-id.json"), "nr-587", 400),
     ]
     assert found == []
+
+
+_HOSTILE = [None, -1.5, True, "", ["x"], {"k": "v"}, "\u202e\x00<b>", "x" * 100_000, 10**30]
+
+
+@pytest.mark.parametrize("name", ["splunk-o11y/anomalous.json", "newrelic/custom-issue-id.json"])
+def test_each_field_given_each_hostile_value_is_an_alert_or_a_clear_refusal(name: str) -> None:
+    """Every top-level field of the new samples, given each hostile value (null, a number, a
+    boolean, nothing, an array, an object, control and bidi text, 100,000 characters), reads
+    as one alert of one-line fields or is refused in one clear line: never a crash."""
+    body = json.loads(_sample(name))
+    for field in body:
+        for hostile in _HOSTILE:
+            said = _read_or_refused(json.dumps(body | {field: hostile}))
+            assert not ONE_LINE_BANNED.search(said) and len(said) < 2_000, (field, said)
+
+
+def _read_or_refused(text: str) -> str:
+    """The titles `text` reads as, or the one reason it is refused with (any other error is
+    raised: a crash)."""
+    try:
+        alerts = normalize_body(text).alerts
+    except (DecodeError, InvalidAlertError) as exc:
+        return str(exc)
+    assert all(len(alert.title) <= 200 for alert in alerts)
+    return " ".join(alert.title for alert in alerts)
