@@ -224,11 +224,14 @@ def test_the_next_incident_of_one_rule_and_signal_reopens_the_same_ticket() -> N
 
 
 def test_a_status_splunk_does_not_send_is_refused_naming_it() -> None:
-    """A status other than anomalous, ok, manually resolved or stopped is refused, naming the
-    field and the value, never read as firing."""
+    """A status other than anomalous, ok, manually resolved or stopped is refused, naming both
+    fields' values, never read as firing; an extended status of a word Splunk added since is
+    read by the plain `status` beside it."""
     body = _SFX | {"statusExtended": "", "status": "flapping"}
     with pytest.raises(InvalidAlertError, match="status 'flapping'"):
         normalize_body(json.dumps(body))
+    newer = _SFX_OK | {"statusExtended": "auto resolved", "status": "ok"}
+    assert normalize_body(json.dumps(newer)).alerts[0].status == "resolved"
 
 
 def test_the_documented_examples_are_read() -> None:

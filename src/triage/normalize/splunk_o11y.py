@@ -96,16 +96,19 @@ def normalize(payload: dict[str, Any]) -> Normalized:
 
 
 def _status(payload: dict[str, Any]) -> Status:
-    field = "statusExtended" if payload.get("statusExtended") else "status"
-    said = payload.get(field)
-    word = (common.line(common.unnested(said), field, 64) or "").lower()
-    if word in _FIRING:
-        return Status.FIRING
-    if word in _RESOLVED:
-        return Status.RESOLVED
+    """`statusExtended` (which tells a person's resolve from a clear), else `status` when the
+    extended one is missing or a word Splunk added since: both are refused only when neither
+    is read."""
+    for field in ("statusExtended", "status"):
+        word = (common.line(common.unnested(payload.get(field)), field, 64) or "").lower()
+        if word in _FIRING:
+            return Status.FIRING
+        if word in _RESOLVED:
+            return Status.RESOLVED
     raise InvalidAlertError(
-        f"splunk-o11y {field} {common.short(said)} is not anomalous, ok, manually resolved "
-        "or stopped"
+        f"splunk-o11y statusExtended {common.short(payload.get('statusExtended'))} and status "
+        f"{common.short(payload.get('status'))} are not anomalous, ok, manually resolved or "
+        "stopped"
     )
 
 
