@@ -313,3 +313,17 @@ def _read_or_refused(text: str) -> str:
         return str(exc)
     assert all(len(alert.title) <= 200 for alert in alerts)
     return " ".join(alert.title for alert in alerts)
+
+
+def test_a_key_twice_in_one_record_of_a_batch_costs_that_record_alone() -> None:
+    """In a Lambda event of two SQS records, the record whose body gives a key twice is left
+    out with a note naming the record and the key; the other record's alert is read."""
+    good = json.dumps({"title": "disk full", "dedup_key": "db-1-disk"})
+    bad = '{"title": "cpu", "status": "firing", "status": "resolved"}'
+    records = [
+        {"eventSource": "aws:sqs", "messageId": str(i), "body": body}
+        for i, body in enumerate((bad, good))
+    ]
+    read = normalize_body(json.dumps({"Records": records}))
+    assert [alert.title for alert in read.alerts] == ["disk full"]
+    assert any("record [0]" in note and '"status" twice' in note for note in read.notes), read
