@@ -64,6 +64,12 @@ RECENTLY_COUNTED_KEPT = 8192
 RECENTLY_COUNTED_MIN_S = 300.0
 
 
+class ForeignTimeoutError(Exception):
+    """A TimeoutError that the work of a message raised itself (a library's, never turned
+    into a triage error) before the message's deadline: a bug (`message.crashed`, with its
+    traceback), retried as one, never taken for the deadline's own timeout."""
+
+
 class RecentlyCounted:
     """The outcomes (metric, message id) counted lately, each remembered for `kept_s` at most:
     SQS may deliver a message again after its delivery here was deleted or given up (the
@@ -499,6 +505,13 @@ class Working(Holding, StoreWatch):
 
             try:
                 return await self.handler(message, progress)
+            except TimeoutError as exc:
+                # Raised by the work itself (the deadline's own is raised by the `async with`
+                # above, from its cancellation): said as this timeout and where, not as "no
+                # progress for message_timeout_s", which sent an operator to look for a hang.
+                raise ForeignTimeoutError(
+                    f"a timeout inside the work, not the message's deadline: {exc!r}"
+                ) from exc
             finally:
                 deadlines.pop(deadline, None)
                 if not deadlines and len(self._working) <= 1:
