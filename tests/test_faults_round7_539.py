@@ -392,8 +392,8 @@ def test_the_queue_deleted_and_made_again_under_the_daemon_is_served_again(
     logs: list[MutableMapping[str, Any]],
 ) -> None:
     """The alerts queue deleted and made again under the same name (a stack re-applied): the
-    same URL names a new, empty queue. Meanwhile the daemon is not ready (`queue:
-    unreachable`) and says so once; once the queue is back it is ready again, says it
+    same URL names a new, empty queue. Meanwhile the daemon is not ready (`queue: refused`:
+    SQS answers that no such queue exists) and says so once; once the queue is back it is ready again, says it
     recovered, and tickets what is sent to the new queue."""
     monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
     port = _free_port()
@@ -417,8 +417,8 @@ def test_the_queue_deleted_and_made_again_under_the_daemon_is_served_again(
         _wait_in_thread(lambda: queues.depth() == 0, "the first message deleted")
         sqs.delete_queue(QueueUrl=queues.url)
         _wait_in_thread(
-            lambda: _readiness(port)["failing"].get("queue") == "unreachable",
-            "the queue named unreachable",
+            lambda: _readiness(port)["failing"].get("queue") == "refused",
+            "the queue named refused",
         )
         assert sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"] == queues.url
         queues.send({"title": "certificate expires on api-2", "source": "script"})

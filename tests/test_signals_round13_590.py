@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import structlog
+from botocore.exceptions import ClientError
 
 from memory_inbox import MemoryInbox
 from test_signals_faults import until
+from triage.errors import InboxError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.inbox import Message
@@ -65,3 +68,53 @@ async def test_a_message_past_its_deadline_is_still_said_as_a_timeout() -> None:
     assert line["event"] == "message.retry" and line["reason"] == "timeout"
     assert line["error"].startswith("no progress for")
     assert metrics.counter("MessagesFailed", reason="timeout") == 1
+
+
+class _ReceivesRefused(MemoryInbox):
+    """The in-memory queue, but ReceiveMessage fails as the SQS inbox says it, with `code`
+    (AccessDenied: the role lacks sqs:ReceiveMessage; the queue deleted), until `allow`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+        self.allow = False
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        if not self.allow:
+            error = {"Error": {"Code": self.code, "Message": "not allowed"}}
+            cause = ClientError(error, "ReceiveMessage")  # type: ignore[arg-type]
+            raise InboxError(f"receive failed: {self.code}: not allowed") from cause
+        return await super().receive(max_messages, wait_s, visibility_s)
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("AccessDenied", "refused"),
+        ("AWS.SimpleQueueService.NonExistentQueue", "refused"),
+        ("ServiceUnavailable", "unreachable"),
+    ],
+)
+async def test_receives_refused_as_not_allowed_read_refused_in_readyz(code: str, said: str) -> None:
+    """A receive SQS refuses as not allowed (AccessDenied, the queue gone) makes /readyz name
+    the queue `refused`, as a refused delete or send does, not `unreachable`: SQS answered,
+    and the fix is the role or the queue, not the network. A receive failing otherwise stays
+    `unreachable`; a receive that works again makes the daemon ready."""
+    inbox = _ReceivesRefused(code)
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    cfg = SupervisorConfig(
+        wait_s=0, shutdown_grace_s=1, receive_retry_base_s=0.01, receive_retry_max_s=0.01
+    )
+    supervisor = Supervisor(cfg, inbox, handler, Metrics())
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(lambda: not supervisor.health.ready)
+        assert supervisor.health.readiness()["failing"] == {"queue": said}
+        inbox.allow = True
+        await until(lambda: supervisor.health.ready)
+    finally:
+        supervisor.should_exit.set()
+        await serving

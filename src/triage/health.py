@@ -33,8 +33,9 @@ KMS_DENIED = "kms_denied"
 #: refuses every send (`triage.sqs.fifo`; the gateway's probe, or a send refused as FIFO).
 FIFO = "fifo"
 #: The fixed reason of a `queue` (or `queue_deletes`) condition whose detail starts with it:
-#: SQS refuses the gateway's sends (`triage.ingest.probe.REFUSED`), or the daemon's deletes
-#: (`triage.sqs.acker`), as not allowed (AccessDenied, the queue gone) while the queue answers.
+#: SQS refuses the gateway's sends (`triage.ingest.probe.REFUSED`), or the daemon's receives
+#: (`triage.sqs.receiving`) or deletes (`triage.sqs.acker`), as not allowed (AccessDenied, the
+#: queue gone): SQS answers, and what to mend is the role or the queue, not the network.
 REFUSED = "refused"
 
 #: Condition names come from our code (`queue`, `store`, `breaker:<sink>`); others are not shown.

@@ -17,7 +17,9 @@ from collections.abc import Awaitable
 
 import structlog
 
+from triage.aws import QUEUE_REFUSALS
 from triage.errors import TransientError
+from triage.health import REFUSED
 from triage.sqs.holding import _BREAKER, _HELD, _backoff
 from triage.sqs.inbox import MAX_BATCH, Message, told_code
 from triage.sqs.working import Working
@@ -222,7 +224,11 @@ class Receiving(Working):
         config = self.config
         delay = _backoff(failures, config.receive_retry_base_s, config.receive_retry_max_s)
         self._receive_after = time.monotonic() + delay
-        self.health.set("queue", False, str(exc))
+        code = told_code(exc)
+        # Refused as not allowed (the role, the queue gone): /readyz says `refused`, as for a
+        # refused delete or send, not `unreachable`, which sent an operator to the network.
+        refused = f"{REFUSED}: {code}: " if code in QUEUE_REFUSALS else ""
+        self.health.set("queue", False, refused + str(exc))
         error = str(exc)
         emit = log.debug if failures > 1 and error == self._receive_error else log.warning
         self._receive_error = error
