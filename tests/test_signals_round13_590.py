@@ -4,6 +4,7 @@ and its gauges, counters and health follow the truth after failures, not only th
 from __future__ import annotations
 
 import asyncio
+import errno
 
 import pytest
 import structlog
@@ -14,6 +15,7 @@ from test_signals_faults import until
 from triage.errors import InboxError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
+from triage.sqs import working
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 
@@ -118,3 +120,40 @@ async def test_receives_refused_as_not_allowed_read_refused_in_readyz(code: str,
     finally:
         supervisor.should_exit.set()
         await serving
+
+
+async def test_a_process_out_of_file_descriptors_is_not_ready_until_a_message_gets_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Work failing because the process ran out of file descriptors (EMFILE) holds every
+    message and pauses intake: nothing can move, so /readyz names `process: out_of_files`
+    (503) from the first such failure, across the hold's retries, and is ready again once a
+    message gets past it (descriptors freed)."""
+    inbox = MemoryInbox()
+    inbox.put("b")
+    failures = 2
+    readiness: list[dict[str, object]] = []
+    monkeypatch.setattr(working, "PROCESS_LIMIT_WAIT_S", 0.3)
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise OSError(errno.EMFILE, "Too many open files")
+        return []
+
+    cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=1, max_hold_s=60)
+    supervisor = Supervisor(cfg, inbox, handler, Metrics())
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(lambda: supervisor.stats.held >= 1)
+        readiness.append(supervisor.health.readiness())
+        await until(lambda: supervisor.stats.held >= 2)
+        readiness.append(supervisor.health.readiness())
+        await until(lambda: inbox.deleted == ["m0"])
+        await until(lambda: supervisor.health.ready)
+    finally:
+        supervisor.should_exit.set()
+        await serving
+    unready = {"ready": False, "failing": {"process": "out_of_files"}}
+    assert readiness == [unready, unready]

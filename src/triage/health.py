@@ -13,6 +13,9 @@ route, so a load balancer that took the replica out would lose work it still doe
 names such a condition under `degraded` instead of `failing`, so an operator tells "degraded"
 from "down".
 
+A process out of file descriptors or memory (`process`: its work fails whatever the message)
+holds every message and pauses intake, so it is not ready while any delivery waits on it.
+
 A condition's detail (an AWS error, a URL) stays inside the process; `readiness()`, which
 `/readyz` serves, names each failing or degraded condition with one fixed word instead.
 """
@@ -181,6 +184,8 @@ def _reason(name: str, detail: str) -> str:
         return "unavailable"
     if name == "shutting_down":
         return "draining"
+    if name == "process":  # `ProcessLimitError`'s words (`triage.errors.process_limit`)
+        return "out_of_memory" if detail.startswith("out of memory") else "out_of_files"
     if name.startswith("breaker:"):
         return "half-open" if detail.startswith("half-open") else "open"
     return "failing"

@@ -26,6 +26,7 @@ import structlog
 from triage.errors import (
     BackpressureError,
     PermanentError,
+    ProcessLimitError,
     StoreUnavailableError,
     TransientError,
     TriageError,
@@ -262,6 +263,7 @@ class Working(Holding, StoreWatch):
                 # The heartbeat stops before the delete, and never extends a finished message.
                 self._leases.pop(message.receipt_handle, None)
                 self._waiting_on_store.discard(message.receipt_handle)
+                self._process_past(message.receipt_handle)
             if outcomes is None:
                 return  # released, to be retried or dead-lettered
             self._processed()
@@ -366,6 +368,7 @@ class Working(Holding, StoreWatch):
                     await self._retry_later(message, reason, repr(exc), None, exc)
                 else:  # the process's file descriptors or memory, not the message: held as an outage
                     reason = spent.reason
+                    self._process_short(message, spent)
                     held_since = held_since if held_since is not None else time.monotonic()
                     if await self._hold(message, spent, held_since, PROCESS_LIMIT_WAIT_S):
                         continue
@@ -400,7 +403,7 @@ class Working(Holding, StoreWatch):
         handle = message.receipt_handle
         self._failed_alerts.pop(handle, None)  # an earlier attempt's, held and tried again
         try:
-            return await self._attempt(message)
+            outcomes = await self._attempt(message)
         except BaseException as exc:
             failed_alert = alert_fields(exc)
             if failed_alert:
@@ -408,7 +411,33 @@ class Working(Holding, StoreWatch):
                 # On the delivery too: the inbox's lines about its release name it.
                 message.alert.clear()
                 message.alert.update(failed_alert)
+            if process_limit(exc) is None:
+                self._process_past(handle)
             raise
+        self._process_past(handle)
+        return outcomes
+
+    @functools.cached_property
+    def _short_of_process(self) -> set[str]:
+        """The deliveries whose last attempt failed because this process ran out of file
+        descriptors or memory (held, intake paused): while any is, nothing can move, and
+        /readyz names `process` (`_process_short`), across the hold's retries, until each
+        has got past it or left our hands."""
+        return set()
+
+    def _process_short(self, message: Message, spent: ProcessLimitError) -> None:
+        """`message`'s work found the process short of descriptors or memory: not ready."""
+        self._short_of_process.add(message.receipt_handle)
+        self.health.set("process", False, str(spent))
+
+    def _process_past(self, handle: str) -> None:
+        """The delivery `handle` got past the process's limit (another outcome), or left our
+        hands: ready again once no delivery is held for it."""
+        short = self._short_of_process
+        if handle in short:
+            short.discard(handle)
+            if not short:
+                self.health.set("process", True)
 
     def _count_unreadable(self, entry: UnreadableEntry) -> int:
         """Count an entry of a receive's answer that cannot be read as any failed message
