@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from memory_inbox import MemoryInbox
 from test_signals_faults import until
-from triage.errors import InboxError
+from triage.errors import InboxError, SinkThrottledError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs import working
@@ -157,3 +157,102 @@ async def test_a_process_out_of_file_descriptors_is_not_ready_until_a_message_ge
         await serving
     unready = {"ready": False, "failing": {"process": "out_of_files"}}
     assert readiness == [unready, unready]
+
+
+async def test_intake_paused_by_a_service_wait_is_not_ready_once_it_lasts() -> None:
+    """A service that says wait for every message (the backend's 429 with a long Retry-After,
+    DynamoDB throttling the table) pauses intake: nothing moves, so once the pause has lasted
+    PAUSED_UNREADY_S, across the held message's retries, /readyz names `intake: held` (503);
+    until then it stays ready (a short wait is no outage), and it is ready again once a
+    message gets through."""
+    inbox = MemoryInbox()
+    inbox.put("b")
+    waits = [0.2, 0.2, 0.2]
+    readiness: list[dict[str, object]] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        if waits:
+            raise SinkThrottledError("backend answered 429", retry_after_s=waits.pop())
+        return []
+
+    cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=1, max_hold_s=60)
+    supervisor = Supervisor(cfg, inbox, handler, Metrics())
+    supervisor.PAUSED_UNREADY_S = 0.3
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(lambda: supervisor.stats.held == 1)
+        readiness.append(supervisor.health.readiness())
+        await until(lambda: not supervisor.health.ready)
+        readiness.append(supervisor.health.readiness())
+        await until(lambda: inbox.deleted == ["m0"])
+        await until(lambda: supervisor.health.ready)
+    finally:
+        supervisor.should_exit.set()
+        await serving
+    assert readiness == [
+        {"ready": True, "failing": {}},
+        {"ready": False, "failing": {"intake": "held"}},
+    ]
+    assert supervisor.stats.held == 3
+
+
+async def test_a_wait_shorter_than_the_grace_never_flips_readiness() -> None:
+    """Guard: a message held once for a wait well within PAUSED_UNREADY_S (a 429 saying one
+    moment) leaves /readyz ready throughout: a single slow answer is no outage."""
+    inbox = MemoryInbox()
+    inbox.put("b")
+    waits = [0.05]
+    seen: list[bool] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        if waits:
+            raise SinkThrottledError("backend answered 429", retry_after_s=waits.pop())
+        return []
+
+    cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=1)
+    supervisor = Supervisor(cfg, inbox, handler, Metrics())
+
+    def done() -> bool:
+        seen.append(supervisor.health.ready)
+        return inbox.deleted == ["m0"]
+
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(done)
+    finally:
+        supervisor.should_exit.set()
+        await serving
+    assert supervisor.stats.held == 1 and all(seen)
+
+
+async def test_messages_getting_through_between_waits_keep_the_daemon_ready() -> None:
+    """Guard: holds that keep pausing intake while other messages still get through (a rate
+    limit that lets some by) are not a daemon that takes nothing: each message handled starts
+    the grace again, so /readyz stays ready while they move."""
+    inbox = MemoryInbox()
+    inbox.put(*["b"] * 12)
+    seen: list[bool] = []
+    calls = 0
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        nonlocal calls
+        calls += 1
+        if calls % 2:  # every other call told to wait a little
+            raise SinkThrottledError("backend answered 429", retry_after_s=0.05)
+        return []
+
+    cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=1, concurrency=1)
+    supervisor = Supervisor(cfg, inbox, handler, Metrics())
+    supervisor.PAUSED_UNREADY_S = 0.2
+
+    def done() -> bool:
+        seen.append(supervisor.health.ready)
+        return len(inbox.deleted) == 12
+
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(done)
+    finally:
+        supervisor.should_exit.set()
+        await serving
+    assert supervisor.stats.held >= 12 and all(seen)

@@ -13,7 +13,9 @@ route, so a load balancer that took the replica out would lose work it still doe
 names such a condition under `degraded` instead of `failing`, so an operator tells "degraded"
 from "down".
 
-A process out of file descriptors or memory (`process`: its work fails whatever the message)
+Intake paused by holds for PAUSED_UNREADY_S (`triage.sqs.holding`: a service or budget told
+every message to wait) is not ready either (`intake: held`): nothing moves. A process out of
+file descriptors or memory (`process`: its work fails whatever the message)
 holds every message and pauses intake, so it is not ready while any delivery waits on it.
 
 A condition's detail (an AWS error, a URL) stays inside the process; `readiness()`, which
@@ -74,6 +76,8 @@ class Health:
         self._clock = clock
         #: Each watched loop with when its next beat is due (`beat`).
         self._due: dict[str, float] = {}
+        #: Conditions read when asked (`watch`): the detail of a failing one, None when ok.
+        self._watched: dict[str, Callable[[], str | None]] = {}
 
     def set(self, name: str, ok: bool, detail: str = "", *, degraded_only: bool = False) -> None:
         """Report condition `name`. `degraded_only`: while it fails, the daemon still takes
@@ -88,9 +92,26 @@ class Health:
         ):
             self._conditions[name] = Condition(ok, detail, time.time(), degraded_only)
 
+    def watch(self, name: str, read: Callable[[], str | None]) -> None:
+        """Condition `name` is read when readiness is asked: failing with the detail `read`
+        returns, ok when it returns None. For a condition that turns with time alone (a pause
+        that becomes an outage once it has lasted), which no event would `set`."""
+        self._watched[name] = read
+
+    def _current(self) -> dict[str, Condition]:
+        """Every condition now: those set, and the watched ones that fail."""
+        if not self._watched:
+            return self._conditions
+        current = dict(self._conditions)
+        for name, read in self._watched.items():
+            detail = read()
+            if detail is not None:
+                current[name] = Condition(False, detail, time.time())
+        return current
+
     @property
     def ready(self) -> bool:
-        return all(c.ok or c.degraded_only for c in self._conditions.values())
+        return all(c.ok or c.degraded_only for c in self._current().values())
 
     @property
     def loop_lag_s(self) -> float:
@@ -129,7 +150,7 @@ class Health:
     def failing(self) -> dict[str, str]:
         """Each failing condition, degraded only or not, with its full detail: for logs and
         tests, never for a client."""
-        return {name: c.detail for name, c in self._conditions.items() if not c.ok}
+        return {name: c.detail for name, c in self._current().items() if not c.ok}
 
     def readiness(self) -> dict[str, object]:
         """What `/readyz` answers: ready or not, each failing condition that makes it not ready
@@ -146,7 +167,7 @@ class Health:
         code (else `other`) with its fixed reason, never its detail."""
         return {
             (name if _SHOWN_NAME.fullmatch(name) else "other"): _reason(name, c.detail)
-            for name, c in self._conditions.items()
+            for name, c in self._current().items()
             if not c.ok and c.degraded_only == degraded_only
         }
 
@@ -184,6 +205,8 @@ def _reason(name: str, detail: str) -> str:
         return "unavailable"
     if name == "shutting_down":
         return "draining"
+    if name == "intake":
+        return "held"
     if name == "process":  # `ProcessLimitError`'s words (`triage.errors.process_limit`)
         return "out_of_memory" if detail.startswith("out of memory") else "out_of_files"
     if name.startswith("breaker:"):

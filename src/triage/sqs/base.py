@@ -183,6 +183,14 @@ class SupervisorBase:
     DEFAULT_HOLD_S = 1.0
     #: The module's VISIBILITY_MARGIN_S, where the tests and the parts read it.
     VISIBILITY_MARGIN_S = VISIBILITY_MARGIN_S
+    #: How long holds may pause intake before the daemon is not ready (`intake: held`): a
+    #: service's wait longer than this is an outage to readiness, as an open breaker is.
+    PAUSED_UNREADY_S = 30.0
+    #: A pause that starts within this of the last one's end continues it (its message was
+    #: tried again and held anew), so a wait repeated forever still becomes not ready.
+    PAUSE_GAP_S = 5.0
+    #: Holds in progress that pause intake (`Holding._hold`).
+    _pausing_holds: int = 0
 
     def __init__(
         self,
@@ -265,6 +273,12 @@ class SupervisorBase:
         #: A held message pauses intake until then (time.monotonic()).
         self._hold_until = 0.0
         self._paused: str | None = None
+        #: Since when pausing holds have held intake, a short gap between two of them (a
+        #: held message tried again and held anew) counted in (monotonic); None while none
+        #: has. And when the last one ended (`Holding._pausing_hold_over`).
+        self._paused_since: float | None = None
+        self._pause_ended_at = 0.0
+        self.health.watch("intake", self._intake_held)
         #: Why the last receive failed, while receives fail (its warning said it once).
         self._receive_error: str | None = None
         #: Why the last depth --drain asked for failed, while it fails (said once at warning).
@@ -297,6 +311,21 @@ class SupervisorBase:
         self._signals: list[signal.Signals] = []
         metrics.gauge("MessagesInFlight", lambda: len(self._held()))
         metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
+
+    def _intake_held(self) -> str | None:
+        """Readiness's `intake` condition: failing once holds that pause intake have held it
+        for PAUSED_UNREADY_S (nothing moves, as behind an open breaker), None before (a
+        short wait is no outage) and once no such hold is in progress."""
+        since = self._paused_since
+        if not self._pausing_holds or since is None:
+            return None
+        paused_s = time.monotonic() - since
+        return f"held for {paused_s:.0f} s" if paused_s >= self.PAUSED_UNREADY_S else None
+
+    def _got_through(self) -> None:
+        """A message's work succeeded: messages move, so a pause holding intake now counts
+        from now (`_intake_held`), and none is left to continue once none is in progress."""
+        self._paused_since = time.monotonic() if self._pausing_holds else None
 
     def _held(self) -> list[Message]:
         """Every delivery this process holds (received, not yet deleted or released), each

@@ -92,6 +92,11 @@ class Holding(SupervisorBase):
         if pauses_intake:
             # Ended in the `finally` below however the hold ends: a pausing hold awaits
             # nothing before it.
+            if not self._pausing_holds and (
+                self._paused_since is None
+                or time.monotonic() - self._pause_ended_at > self.PAUSE_GAP_S
+            ):
+                self._paused_since = time.monotonic()  # a new pause (`_intake_held`)
             self._pausing_holds += 1
             self._hold_until = max(self._hold_until, until)
             self._note_pause(_HELD)
@@ -160,6 +165,7 @@ class Holding(SupervisorBase):
         another is, intake stays paused, for as long as that one was told to wait at most."""
         self._pausing_holds -= 1
         if not self._pausing_holds:
+            self._pause_ended_at = time.monotonic()
             self._hold_until = 0.0
             self._slot_free.set()
 

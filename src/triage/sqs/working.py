@@ -375,6 +375,7 @@ class Working(Holding, StoreWatch):
             else:
                 self._waiting_on_store.discard(message.receipt_handle)
                 self._store_up()
+                self._got_through()
                 return outcomes
             self._failed_for.pop(message.receipt_handle, None)
             failed_alert = self._failed_alerts.pop(message.receipt_handle, {})
