@@ -256,3 +256,28 @@ async def test_messages_getting_through_between_waits_keep_the_daemon_ready() ->
         supervisor.should_exit.set()
         await serving
     assert supervisor.stats.held >= 12 and all(seen)
+
+
+async def test_a_deadline_a_library_turned_into_a_timeout_error_is_still_the_deadline() -> None:
+    """Guard: work that meets the message's deadline's cancellation and raises TimeoutError in
+    its place (as some libraries do) is still said as the deadline, reason timeout."""
+    inbox = MemoryInbox()
+    inbox.put("b")
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise TimeoutError("read timed out") from None
+        raise AssertionError("never")
+
+    cfg = SupervisorConfig(wait_s=0, retry_base_s=1000, shutdown_grace_s=1, message_timeout_s=0.05)
+    metrics = Metrics()
+    supervisor = Supervisor(cfg, inbox, handler, metrics)
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(lambda: supervisor.stats.retried == 1)
+    finally:
+        supervisor.should_exit.set()
+        await serving
+    assert metrics.counter("MessagesFailed", reason="timeout") == 1

@@ -536,6 +536,8 @@ class Working(Holding, StoreWatch):
             try:
                 return await self.handler(message, progress)
             except TimeoutError as exc:
+                if deadline.expired():
+                    raise  # the deadline's cancellation, made a TimeoutError by a library
                 # Raised by the work itself (the deadline's own is raised by the `async with`
                 # above, from its cancellation): said as this timeout and where, not as "no
                 # progress for message_timeout_s", which sent an operator to look for a hang.
