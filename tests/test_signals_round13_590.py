@@ -1,5 +1,7 @@
-"""Signals round 13 (helper 590): what triage says about a message's failure is what happened,
-and its gauges, counters and health follow the truth after failures, not only the happy path."""
+"""Signals round 13 (helper 590): the line that says why a message failed says what happened (a
+timeout the work raised is not the message's deadline), and /readyz is not ready while no
+message can move (receives refused, the process out of descriptors, intake held by waits),
+yet never for a single short wait."""
 
 from __future__ import annotations
 
