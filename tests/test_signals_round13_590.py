@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+from collections.abc import Sequence
 
 import pytest
 import structlog
@@ -15,9 +16,11 @@ from botocore.exceptions import ClientError
 from memory_inbox import MemoryInbox
 from test_signals_faults import until
 from triage.errors import InboxError, SinkThrottledError
+from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs import working
+from triage.sqs.acker import Acker
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 
@@ -283,3 +286,69 @@ async def test_a_deadline_a_library_turned_into_a_timeout_error_is_still_the_dea
         supervisor.should_exit.set()
         await serving
     assert metrics.counter("MessagesFailed", reason="timeout") == 1
+
+
+class _DeletesFailing(MemoryInbox):
+    """The in-memory queue, but every DeleteMessageBatch call fails as an SQS outage of deletes
+    alone does (ServiceUnavailable), until `allow` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.allow = False
+
+    async def delete(self, messages: Sequence[Message]) -> list[str]:
+        if not self.allow:
+            error = {"Error": {"Code": "ServiceUnavailable", "Message": "try later"}}
+            cause = ClientError(error, "DeleteMessageBatch")  # type: ignore[arg-type]
+            raise InboxError("delete failed: ServiceUnavailable: try later") from cause
+        return await super().delete(messages)
+
+
+def _delivery(n: int) -> Message:
+    return Message(f"m-{n}", "{}", f"rh-{n}", 1, None)
+
+
+async def test_deletes_failing_for_a_while_make_the_daemon_not_ready_until_one_works() -> None:
+    """Every delete call failing (not refused: an outage of deletes while receives work) for
+    DELETES_UNREADY_S: every message handled comes back and is handled again, none leaves the
+    queue, so /readyz names `queue_deletes: failing`; ready again once a delete call works."""
+    health = Health()
+    inbox = _DeletesFailing()
+    acker = Acker(inbox, linger_s=0, health=health)
+    acker.DELETES_UNREADY_S = 0.2
+    runner = asyncio.create_task(acker.run())
+    n = 0
+    try:
+        assert await acker.delete(_delivery(n)) is False
+        assert health.ready  # one failed call is no outage
+        async with asyncio.timeout(10):  # a deadline, as `until` has
+            while health.ready:
+                n += 1
+                assert await acker.delete(_delivery(n)) is False
+                await asyncio.sleep(0.01)
+        readiness = health.readiness()
+        inbox.allow = True
+        assert await acker.delete(_delivery(n + 1)) is True
+    finally:
+        await acker.stop()
+        await asyncio.wait_for(runner, 10)
+    assert readiness == {"ready": False, "failing": {"queue_deletes": "failing"}}
+    assert health.ready
+
+
+async def test_one_failed_delete_then_quiet_never_makes_the_daemon_unready() -> None:
+    """Guard: a single failed delete call, then nothing to delete for longer than
+    DELETES_UNREADY_S (an idle queue), leaves /readyz ready: one failure is no outage."""
+    health = Health()
+    acker = Acker(_DeletesFailing(), linger_s=0, health=health)
+    acker.DELETES_UNREADY_S = 0.05
+    runner = asyncio.create_task(acker.run())
+    try:
+        assert await acker.delete(_delivery(0)) is False
+        later = asyncio.get_running_loop().time() + 0.2
+        seen = []
+        await until(lambda: seen.append(health.ready) or asyncio.get_running_loop().time() > later)
+    finally:
+        await acker.stop()
+        await asyncio.wait_for(runner, 10)
+    assert all(seen)

@@ -5,12 +5,15 @@ A delete call SQS refuses as not allowed (`triage.aws.QUEUE_REFUSALS`: a role wi
 sqs:DeleteMessage, while receives work) makes the daemon not ready (`queue_deletes`): every
 message would be handled again at each receive until the DLQ takes it. The mark ends when a
 delete call succeeds, or lapses `REFUSED_HOLD_S` after the last refusal (an idle queue sends
-no delete to find the role mended)."""
+no delete to find the role mended). Delete calls failing otherwise (an outage of deletes while
+receives work) mark it too once they have failed in a row for `DELETES_UNREADY_S`: every
+message handled meanwhile comes back, and none leaves the queue."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import structlog
 
@@ -49,6 +52,10 @@ class Acker:
     MAX_CALLS = 4
     #: How long a delete refused as not allowed keeps the daemon not ready without another.
     REFUSED_HOLD_S = 60.0
+    #: How long delete calls must keep failing (an outage of deletes, not a refusal) before
+    #: the daemon is not ready: every message handled meanwhile comes back and is handled
+    #: again, none leaves the queue. One failure, or a few within this, is no outage.
+    DELETES_UNREADY_S = 30.0
 
     def __init__(
         self, inbox: Inbox, linger_s: float = LINGER_S, *, health: Health | None = None
@@ -73,6 +80,12 @@ class Acker:
         #: Why the last delete call failed, while they fail (an outage: every batch would
         #: say it again); said once at warning.
         self._error: str | None = None
+        #: The first and the latest failure of the delete calls failing in a row (monotonic),
+        #: None while the last one worked: readiness's `queue_deletes` (`_deletes_failing`).
+        self._failing_since: float | None = None
+        self._failed_at = 0.0
+        if health is not None:
+            health.watch(DELETES_CONDITION, self._deletes_failing)
 
     async def delete(self, message: Message) -> bool:
         """Queue `message` for deletion; True once SQS confirmed it."""
@@ -155,6 +168,20 @@ class Acker:
         loop = asyncio.get_running_loop()
         self._refused_lapse = loop.call_later(self.REFUSED_HOLD_S, self._allowed)
 
+    def _deletes_failing(self) -> str | None:
+        """Readiness's `queue_deletes` while delete calls have failed in a row for
+        DELETES_UNREADY_S, the latest of them lately (within REFUSED_HOLD_S: an idle queue
+        sends no delete to find SQS back): a refusal says so itself (`_note_refusal`)."""
+        since = self._failing_since
+        if since is None or self._refused is not None:
+            return None
+        failing_s = self._failed_at - since
+        if failing_s < self.DELETES_UNREADY_S:
+            return None
+        if time.monotonic() - self._failed_at > self.REFUSED_HOLD_S:
+            return None
+        return f"delete calls failing for {failing_s:.0f} s"
+
     def _allowed(self) -> None:
         """A delete call succeeded (or the refusal lapsed): ready again, said once."""
         if self._refused is None or self.health is None:
@@ -179,8 +206,12 @@ class Acker:
         try:
             failed = set(await self.inbox.delete(messages))
             self._error = None
+            self._failing_since = None
             self._allowed()
         except TransientError as exc:
+            self._failed_at = time.monotonic()
+            if self._failing_since is None:
+                self._failing_since = self._failed_at
             self._note_refusal(exc)
             # Undeleted messages come back after their visibility timeout and are seen as
             # repeats (`MessagesFailed{reason="delete"}` counts each). Each worker says its
