@@ -161,6 +161,13 @@ def request_line_fault(line: bytes, implemented: Collection[str]) -> str | None:
     return None
 
 
+def names_head(line: bytes) -> bool:
+    """Whether a request line, refused or not, begins with the method HEAD and a space: its
+    answer, whatever the refusal, carries no content (RFC 9110 9.3.2), or its client would read
+    that content as the next answer. Both ports answer a refused line by this."""
+    return line.startswith(b"HEAD ")
+
+
 def read_target(written: bytes, method: str = "GET") -> tuple[str, str | None] | None:
     """A request target as origin-form (`/path?query`), and the authority an absolute-form one
     names (None for an origin-form one); `*` for `OPTIONS *` (RFC 9112 3.2.4, the server as a

@@ -31,7 +31,7 @@ from triage.ingest.bad_http import (
     refuse_line,
 )
 from triage.ingest.chunks import ChunkSizes
-from triage.request_head import request_line_fault
+from triage.request_head import names_head, request_line_fault
 
 #: A request as the parser hands it on: its head (or the error in its place) and its body.
 Parsed = tuple[RawRequestMessage | _ErrInfo, StreamReader]
@@ -186,6 +186,8 @@ class HeadByHead:
         error = refuse_line(fault)
         parsed[-1] = (_ErrInfo(error.code, error, error.message), EMPTY_PAYLOAD)
         self.line_refused = True
+        if names_head(line):
+            self.refused_method = "HEAD"
         return True
 
     def _check_line_start(self, segment: bytes) -> None:
@@ -205,13 +207,19 @@ class HeadByHead:
     def method_read(self, more: bytes = b"") -> str | None:
         """The method of the request head being received (`more`: its bytes not yet fed), once
         its request line has come whole and is one the gateway takes, as the operators' port
-        reads a method before refusing the rest of a head; else None. A refusal's answer is
+        reads a method before refusing the rest of a head; HEAD for a line naming it, whole
+        or not, taken or not (`request_head.names_head`); else None. A refusal's answer is
         to that method: a HEAD's carries no content (RFC 9110 9.3.2), or its client would
         read the content as the next answer."""
         if not self._head_kept_whole:
             return None
         head = bytes(self._head_start) + more[: _LINE_KEPT - len(self._head_start)]
         line, ended, _ = head.lstrip(b"\r\n").partition(b"\r\n")
+        if names_head(line):
+            # A line refused (too long, another version …) is answered as the operators' port
+            # answers it: one naming HEAD without content, any other as aiohttp answers a
+            # request it could not read.
+            return "HEAD"
         if not ended or request_line_fault(line, SERVER_METHODS) is not None:
             return None
         return line.split(b" ", 1)[0].decode("ascii")

@@ -58,6 +58,7 @@ from triage.request_head import (
     SERVER_WIDE,
     decode_unreserved,
     host_fault,
+    names_head,
     not_implemented,
     read_target,
     request_line_fault,
@@ -409,11 +410,13 @@ async def _read_head(
         excerpt = (
             line.split(b" ", 1)[0] if fault == "not_implemented" else _QUERY.sub(b"?...", line)
         )
-        raise _Refuse(
+        refuse = _Refuse(
             "bad_request" if fault == "bad_request_line" else fault,
             LINE_FAULTS[fault],
             client_excerpt(excerpt.decode("latin-1")),
         )
+        refuse.head_only = names_head(line)
+        raise refuse
     method_bytes, written, version = line.split(b" ")
     method = method_bytes.decode("ascii")
     try:
@@ -559,6 +562,9 @@ async def _read_line(
                 raise _Refuse("bad_request", 400, "not an HTTP request (TLS?)")
         line = start + await reader.readuntil(b"\n")
     except asyncio.LimitOverrunError:
+        # (What the line begins with is still buffered: a request line naming HEAD is
+        # answered without content. A header line's refusal is its request's, which says.)
+        too_long.head_only = names_head(start + await reader.read(len(b"HEAD ")))
         raise too_long from None
     except asyncio.IncompleteReadError as exc:
         empty = first and not start and not exc.partial

@@ -1,0 +1,128 @@
+"""Round 20 of the two HTTP ports (helper 586), under both of aiohttp's parsers (llhttp, and the
+pure-Python one AIOHTTP_NO_EXTENSIONS=1 selects; the `parser` fixture of round 17):
+
+- a HEAD request refused for its request line (another version, a bad target, two spaces …)
+  is answered without content on both ports (RFC 9110 9.3.2: an answer to HEAD has none, and
+  its client would read the content as the next answer);
+- a HEAD refused from its head, pipelined behind a request with a body, is answered without
+  content on the gateway too;
+- both ports take 128 header fields and refuse the 129th (431).
+
+Over raw sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from daemon_harness import Queues
+from ingest_harness import TOKENS, ingest_settings, running
+from test_ingest_hostile import read_answer
+from test_operator_hostile import serving, store  # noqa: F401 (the store fixture)
+from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
+from test_ports_round18_576 import _after_head
+from triage.incidents.sqlite import SQLiteStore
+
+#: Every test runs under each parser (the fixture of round 17).
+pytestmark = pytest.mark.usefixtures("parser")
+
+HOST = b"\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+#: HEAD request lines each port refuses, and the status both answer (with no content).
+REFUSED_HEAD_LINES = [
+    (b"HEAD /healthz HTTP/2.0", 505),
+    (b"HEAD /healthz HTTP/1.2", 505),
+    (b"HEAD  /healthz HTTP/1.1", 400),
+    (b"HEAD /healthz  HTTP/1.1", 400),
+    (b"HEAD /healthz", 400),
+    (b"HEAD /healthz http/1.1", 400),
+    (b"HEAD * HTTP/1.1", 400),
+    (b"HEAD /healthz#top HTTP/1.1", 400),
+    (b"HEAD http://user@x/healthz HTTP/1.1", 400),
+    (b"HEAD ftp://x/healthz HTTP/1.1", 400),
+    (b"HEAD /h\xc3\xa9 HTTP/1.1", 400),
+    (b"HEAD /" + b"a" * 9000 + b" HTTP/1.1", 414),
+]
+
+
+@pytest.mark.parametrize(("line", "status"), REFUSED_HEAD_LINES)
+async def test_a_head_refused_for_its_request_line_has_no_content_on_either_port(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    line: bytes,
+    status: int,
+) -> None:
+    """Each HEAD line of REFUSED_HEAD_LINES is answered its status and nothing after the
+    answer's head, by the gateway as by the operators' port."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        answers = (
+            await _after_head(gateway.port, line + HOST),
+            await _after_head(operators.port, line + HOST),
+        )
+    assert answers == ((status, b""), (status, b""))
+
+
+def _alert(framing: str) -> bytes:
+    body = b'{"title": "disk full", "dedup_key": "round20"}'
+    head = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n"
+    head += f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()
+    if framing == "length":
+        return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    return head + b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+#: HEAD requests the gateway refuses, pipelined behind an alert: from their head, or their line.
+PIPELINED_HEADS = [
+    (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nX: \x01\r\n\r\n", 400),
+    (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400),
+    (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
+    (b"HEAD /healthz HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    (b"HEAD  /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+]
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+@pytest.mark.parametrize(("refused", "status"), PIPELINED_HEADS)
+async def test_a_refused_head_behind_an_alert_with_a_body_has_no_content(
+    queues: Queues, framing: str, refused: bytes, status: int
+) -> None:
+    """An alert (its body framed by `framing`) then a HEAD of PIPELINED_HEADS in one write:
+    the alert is queued (202), and the HEAD's refusal carries no content after its head."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        try:
+            writer.write(_alert(framing) + refused)
+            served = await read_answer(reader)
+            rest = await asyncio.wait_for(reader.read(), timeout=10)
+        finally:
+            writer.close()
+    head, _, content = rest.partition(b"\r\n\r\n")
+    assert (served.status, int(head.split(b" ", 2)[1]), content) == (202, status, b"")
+
+
+def _with_fields(count: int) -> bytes:
+    """A GET /healthz whose head holds `count` header fields, Host among them."""
+    fields = b"".join(b"X-%d: 1\r\n" % i for i in range(count - 2))
+    return b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + fields + b"\r\n"
+
+
+async def test_both_ports_take_128_header_fields_and_refuse_the_129th(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """A head of 128 header fields is served (200) and one of 129 refused (431) by the gateway
+    and by the operators' port alike."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        got = [
+            ((await _after_head(port, _with_fields(count))) or ("none",))[0]
+            for count in (128, 129)
+            for port in (gateway.port, operators.port)
+        ]
+    assert got == [200, 200, 431, 431]
