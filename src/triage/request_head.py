@@ -17,6 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+#: Header fields a request head may hold, on both ports (431 past them). A reverse proxy in
+#: front forwards what its own bound lets through (Envoy, Apache httpd and Tomcat take 100
+#: fields; nginx and an ALB count bytes only) and adds fields of its own (X-Forwarded-For,
+#: -Proto, -Port, X-Request-Id, X-Amzn-Trace-Id, Via …), so a port that took only 100 would
+#: refuse requests the proxy passed: 128 leaves room for them. It is also aiohttp's parse
+#: bound on the gateway, and far more than any sender of alerts writes.
+MAX_HEADER_FIELDS = 128
+
 #: HTTP's whitespace (RFC 9110 5.6.3's OWS): what may surround a value and separate a scheme
 #: from its credential (RFC 9110 11.4 says one or more spaces; senders that write a tab are
 #: taken too).

@@ -30,7 +30,7 @@ from aiohttp.http_exceptions import (
 from triage.linebudget import LineBudget
 from triage.normalize.common import cut
 from triage.redact import redact
-from triage.request_head import LINE_FAULTS, request_line_fault
+from triage.request_head import LINE_FAULTS, MAX_HEADER_FIELDS, request_line_fault
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +66,7 @@ _URL_REASONS = frozenset(
 #: only the bound it met, tells a long target (414) from a long header line (431).
 MAX_TARGET_BYTES = 8192
 MAX_FIELD_BYTES = 8190
-MAX_HEADERS = 128
+MAX_HEADERS = MAX_HEADER_FIELDS
 
 #: The keyword arguments that set those bounds on aiohttp's server.
 LINE_BOUNDS = {
