@@ -72,7 +72,9 @@ def _alert(framing: str) -> bytes:
     head += f"Authorization: Bearer {TOKENS['generic']}\r\n".encode()
     if framing == "length":
         return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-    return head + b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    trailer = b"X-Trace: 1\r\n" if framing == "trailer" else b""
+    head += b"Transfer-Encoding: chunked\r\n\r\n"
+    return head + b"%x\r\n%s\r\n0\r\n%s\r\n" % (len(body), body, trailer)
 
 
 #: HEAD requests the gateway refuses, pipelined behind an alert: from their head, or their line.
@@ -85,17 +87,24 @@ PIPELINED_HEADS = [
 ]
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("framing", ["length", "chunked"])
 @pytest.mark.parametrize(("refused", "status"), PIPELINED_HEADS)
 async def test_a_refused_head_behind_an_alert_with_a_body_has_no_content(
-    queues: Queues, framing: str, refused: bytes, status: int
+    queues: Queues, framing: str, refused: bytes, status: int, split: bool
 ) -> None:
-    """An alert (its body framed by `framing`) then a HEAD of PIPELINED_HEADS in one write:
-    the alert is queued (202), and the HEAD's refusal carries no content after its head."""
+    """An alert (its body framed by `framing`) then a HEAD of PIPELINED_HEADS, in one write or
+    (`split`) with the body's last bytes sent apart with the HEAD: the alert is queued (202),
+    and the HEAD's refusal carries no content after its head."""
+    alert = _alert(framing)
     async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
         reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
         try:
-            writer.write(_alert(framing) + refused)
+            if split:
+                writer.write(alert[:-9])
+                await writer.drain()
+                alert = alert[-9:]
+            writer.write(alert + refused)
             served = await read_answer(reader)
             rest = await asyncio.wait_for(reader.read(), timeout=10)
         finally:

@@ -13,6 +13,7 @@ its chunk sizes are checked before the parser reads them (ingest/chunks.py).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import MutableSequence
 from typing import Any
@@ -102,6 +103,10 @@ class HeadByHead:
         #: The first bytes fed since the last head ended (at most _LINE_KEPT of them): the
         #: request line of the head being received, when `_head_kept_whole`.
         self._head_start = bytearray()
+        #: The body being received after the last head parsed, followed to its end
+        #: (`_follow_body`), and, when its Content-Length frames it, its bytes still to come.
+        self._body: StreamReader | None = None
+        self._length_left: int | None = None
         #: A request line was refused after the parser took it: nothing more is read.
         self.line_refused = False
         #: Whether `_since_head` begins where the head being received does (no body between).
@@ -132,7 +137,10 @@ class HeadByHead:
         messages: list[Parsed] = []
         start = 0
         ends = _head_ends(self._last, data)
-        for end in ends:
+        uncut_end = ends[-1] if len(ends) > MAX_CUTS else None
+        self._cut_at_body_end(ends, 0, len(data))
+        while ends:
+            end = ends.pop(0)
             segment = data[start:end]
             try:
                 if self._chunk_sizes is not None:
@@ -142,13 +150,15 @@ class HeadByHead:
                 if parsed:
                     # Past MAX_CUTS, the rest of the read is fed whole: a head there is not
                     # surely the end of what was fed.
-                    self._follow_chunked(parsed, uncut=len(ends) > MAX_CUTS and end == ends[-1])
+                    self._follow_chunked(parsed, uncut=end == uncut_end)
             except HttpProcessingError as exc:
                 error = self._line_error(segment, exc)
                 self.refused_method = self.method_read(segment)
                 return self._failed_after(messages, error), False, b""
             if self._line_refused(segment, parsed):
                 return [*messages, *parsed], False, b""
+            if parsed:
+                self._cut_at_body_end(ends, end, len(data))
             declined = not upgraded and self._upgrade_declined(parsed)
             messages.extend(parsed)
             if upgraded:  # what follows is the new protocol's, kept aside by aiohttp
@@ -171,9 +181,11 @@ class HeadByHead:
         del kept[:-_HEAD_KEPT]
         self._head_start += segment[: _LINE_KEPT - len(self._head_start)]
         if not parsed:
+            self._body_may_end(segment)
             return False
         message, body = parsed[-1]
         self._head_kept_whole = body.is_eof()
+        self._follow_body(message, body, whole_head=segment.endswith(_HEAD_END))
         checked = isinstance(self._parser, LineCheckedParser)
         line = None if checked or isinstance(message, _ErrInfo) else request_line(kept, message)
         self._since_head = bytearray()
@@ -189,6 +201,55 @@ class HeadByHead:
         if names_head(line):
             self.refused_method = "HEAD"
         return True
+
+    def _follow_body(
+        self, message: RawRequestMessage | _ErrInfo, body: StreamReader, *, whole_head: bool
+    ) -> None:
+        """Follow the body of the request just parsed, still to come after its head (the bytes
+        fed ended with that head: `whole_head`), to where it ends: a chunked one ends where a
+        head would (its last chunk, and trailers if any, end in an empty line); one of
+        `Content-Length` bytes is cut there (`_cut_at_body_end`). Once it has ended, the next
+        head is kept from its first byte, so that its request line is found (its refusal is
+        answered to its method: a HEAD's without content)."""
+        self._body = self._length_left = None
+        if isinstance(message, _ErrInfo) or body.is_eof() or not whole_head or body.total_bytes:
+            return
+        self._body = body
+        if not message.chunked:
+            length = message.headers.get("Content-Length", "")
+            self._length_left = int(length) if length.isdigit() else None
+            if self._length_left is None:
+                self._body = None  # (not a body the gateway reads: it is never taken whole)
+
+    def _cut_at_body_end(self, ends: list[int], at: int, size: int) -> None:
+        """Add to the offsets of a read of `size` bytes where it is still to be cut (`ends`,
+        past `at`) the end of the Content-Length body being received, when it ends inside
+        the read."""
+        if self._body is None or self._length_left is None:
+            return
+        cut = at + self._length_left
+        if cut < size and cut not in ends:
+            bisect.insort(ends, cut)
+
+    def _body_may_end(self, segment: bytes) -> None:
+        """`segment`, fed, held bytes of the body followed, and no head: once that body has
+        ended with the segment (a Content-Length one is cut at its end; a chunked one's last
+        bytes are a head's end), what is fed next begins a head."""
+        body = self._body
+        if body is None:
+            return
+        if self._length_left is not None:
+            self._length_left = max(0, self._length_left - len(segment))
+        if not body.is_eof():
+            return
+        self._body = None
+        ended = self._length_left == 0 if self._length_left is not None else None
+        self._length_left = None
+        if ended is False or (ended is None and not segment.endswith(_HEAD_END)):
+            return  # (it ended where it was not followed to: the next head is not known)
+        self._head_kept_whole = True
+        self._since_head = bytearray()
+        self._head_start = bytearray()
 
     def _check_line_start(self, segment: bytes) -> None:
         """Refuse a head whose first byte no request line begins with (a TLS hello on this
