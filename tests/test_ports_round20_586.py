@@ -135,3 +135,30 @@ async def test_both_ports_take_128_header_fields_and_refuse_the_129th(
             for port in (gateway.port, operators.port)
         ]
     assert got == [200, 200, 431, 431]
+
+
+def _generic(headers: bytes = b"") -> bytes:
+    body = b'{"title": "disk full", "dedup_key": "round20-next"}'
+    head = b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n" + headers
+    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+async def test_a_trailer_field_never_becomes_a_header_of_the_next_request(
+    queues: Queues,
+) -> None:
+    """A chunked alert whose trailer section names a credential, then an alert without one in
+    the same write: the first is queued and its answer closes the connection, so the second is
+    never read with the first's trailer fields as its headers (llhttp carries them over; the
+    pure-Python parser drops them), whichever parser reads it."""
+    trailered = _alert("chunked").removesuffix(b"\r\n")
+    trailered += f"Authorization: Bearer {TOKENS['generic']}\r\n\r\n".encode()
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        try:
+            writer.write(trailered + _generic())
+            first = await read_answer(reader)
+            rest = await asyncio.wait_for(reader.read(), timeout=10)
+        finally:
+            writer.close()
+    assert (first.status, first.headers.get("connection"), rest) == (202, "close", b"")
+    assert queues.depth() == 1

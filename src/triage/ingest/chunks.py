@@ -96,7 +96,7 @@ class ChunkSizes:
     (CRLFs, the characters of extensions and trailers): this only counts digits, and stops
     at the body's end."""
 
-    __slots__ = ("_data_left", "_digits", "_extensions", "_last", "_name", "_state")
+    __slots__ = ("_data_left", "_digits", "_extensions", "_last", "_name", "_state", "trailered")
 
     def __init__(self) -> None:
         self._state = _SIZE
@@ -110,6 +110,8 @@ class ChunkSizes:
         self._name: bytes | None = b""
         #: The extensions of the chunk-size line being read, when it straddles two reads.
         self._extensions = b""
+        #: The trailer section holds a field (or a line the parser may refuse).
+        self.trailered = False
 
     @property
     def done(self) -> bool:
@@ -219,4 +221,5 @@ class ChunkSizes:
             return at + 1
         self._state = _TRAILER_LINE
         self._name = b""
+        self.trailered = True
         return at

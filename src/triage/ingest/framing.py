@@ -115,6 +115,11 @@ class HeadByHead:
         self._last = b""
         #: A request that closes the connection came whole: nothing more is read.
         self.closed = False
+        #: A chunked body whose trailer section holds fields has ended: nothing more is read,
+        #: and the connection closes once its request is answered. llhttp keeps trailer
+        #: fields and hands them to the next request as headers of its own (a credential in
+        #: one authenticated the request after it); aiohttp's pure-Python parser drops them.
+        self.trailered = False
         #: The body of the last request parsed, if it asks for an Upgrade …
         self._upgrade_body: StreamReader | None = None
         #: … or closes its connection.
@@ -155,6 +160,11 @@ class HeadByHead:
                 error = self._line_error(segment, exc)
                 self.refused_method = self.method_read(segment)
                 return self._failed_after(messages, error), False, b""
+            if self.trailered:
+                # What was parsed with the body's end is after it, read with its trailer
+                # fields as headers: none of it is taken.
+                self.closed = True
+                break
             if self._line_refused(segment, parsed):
                 return [*messages, *parsed], False, b""
             if parsed:
@@ -308,6 +318,7 @@ class HeadByHead:
             self._chunked_body = self._chunk_sizes = None
         else:
             self._chunk_sizes.check(data)
+            self.trailered = self._chunk_sizes.done and self._chunk_sizes.trailered
 
     def _follow_chunked(self, parsed: list[Parsed], *, uncut: bool) -> None:
         """Begin following the chunk sizes of the last request of `parsed`, if its body is chunked

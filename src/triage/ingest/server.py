@@ -105,6 +105,10 @@ async def name_the_server(request: web.Request, response: web.StreamResponse) ->
     response.headers[NOSNIFF[0]] = NOSNIFF[1]
     response.headers[NO_STORE[0]] = NO_STORE[1]
     response.headers[LOCKED_DOWN[0]] = LOCKED_DOWN[1]
+    if getattr(request.protocol, "closing", False):
+        # (The hook runs once aiohttp has written its Connection header: it is set here.)
+        response.force_close()
+        response.headers[hdrs.CONNECTION] = "close"
 
 
 async def unrouted_request(request: web.Request) -> web.StreamResponse:
@@ -389,6 +393,11 @@ class _Connection(RequestHandler):
         )
 
     @property
+    def closing(self) -> bool:
+        """The connection closes once the request being answered is: its answer says so."""
+        return self._close or self._force_close
+
+    @property
     def head_arriving(self) -> bool:
         """Part of a request head has arrived, not all of it."""
         return self._head_bytes > 0
@@ -597,6 +606,10 @@ class _Connection(RequestHandler):
             self.refused_method = refused.method
         elif parser.refused_method is not None:  # (nothing is parsed after the parser's refusal)
             self.refused_method = parser.refused_method
+        if parser.trailered and not self._close:
+            # Its request is answered `Connection: close` (`closing`), then the connection
+            # closes: nothing after a trailer section is read (framing.HeadByHead.trailered).
+            self.close()
         if refused is not None or parser.line_refused:
             # What still arrives is not parsed; the connection closes once this is answered
             # (not `close()`: the requests before it are answered first, this one too).
