@@ -162,3 +162,39 @@ async def test_a_trailer_field_never_becomes_a_header_of_the_next_request(
             writer.close()
     assert (first.status, first.headers.get("connection"), rest) == (202, "close", b"")
     assert queues.depth() == 1
+
+
+#: Requests both ports refuse, whichever parser reads them, and their status.
+CLOSE = b"Host: x\r\nConnection: close\r\n\r\n"
+REFUSED_ALIKE = [
+    (b"\nGET /healthz HTTP/1.1\r\n" + CLOSE, 400),  # an empty line ended by a bare LF
+    (b"\r\n\nGET /healthz HTTP/1.1\r\n" + CLOSE, 400),
+    (b"\r\r\nGET /healthz HTTP/1.1\r\n" + CLOSE, 400),
+    (b"\nHEAD /healthz HTTP/1.1\r\n" + CLOSE, 400),
+    (b"\r\n\r\nGET /healthz HTTP/1.1\r\n" + CLOSE, 200),
+    (b"GET http://x:99999/healthz HTTP/1.1\r\n" + CLOSE, 400),  # no port is past 65535
+    (b"GET http://x:000080/healthz HTTP/1.1\r\n" + CLOSE, 200),
+    (b"GET /healthz HTTP/1.1\r\nHost: x:65536\r\nConnection: close\r\n\r\n", 400),
+    (b"GET /healthz HTTP/1.1\r\nHost: x:" + b"9" * 5000 + b"\r\nConnection: close\r\n\r\n", 400),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), REFUSED_ALIKE)
+async def test_both_ports_answer_these_alike_under_either_parser(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    request_bytes: bytes,
+    status: int,
+) -> None:
+    """Each request of REFUSED_ALIKE (a bare LF before the request line, which llhttp took;
+    an absolute-form target's port past 65535, which the operators' port took) gets its
+    status from the gateway and from the operators' port."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        answers = (
+            await _after_head(gateway.port, request_bytes),
+            await _after_head(operators.port, request_bytes),
+        )
+    assert [answer[0] for answer in answers] == [status, status]

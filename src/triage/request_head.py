@@ -35,6 +35,12 @@ OWS = " \t"
 #: path or space.
 _HOST = re.compile(r"(?:\[[0-9A-Za-z:.%~_-]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?")
 
+#: A host's port (RFC 3986 3.2.3: any number of digits, possibly none) after the last colon
+#: outside brackets; none past _MAX_PORT names a port (aiohttp refuses an absolute-form
+#: target naming one as unreadable, so both ports refuse it, there and in Host).
+_PORT = re.compile(r"(?::([0-9]*))?\Z")
+_MAX_PORT = 65535
+
 #: What is wrong with a request's Host, by the reason its refusal is logged and counted with.
 #: (No colon and no quote: the gateway's answers cut there.)
 HOST_FAULTS = {
@@ -53,7 +59,13 @@ def host_fault(hosts: Sequence[str], *, http_11: bool) -> str | None:
         return "no_host" if http_11 else None
     if len(hosts) > 1:
         return "hosts_repeated"
-    if not _HOST.fullmatch(hosts[0].strip(OWS)):
+    host = hosts[0].strip(OWS)
+    if not _HOST.fullmatch(host):
+        return "bad_host"
+    port = _PORT.search(host)
+    digits = (port[1] or "").lstrip("0") if port is not None else ""
+    # (Its length first: int() refuses a number of thousands of digits.)
+    if len(digits) > len(str(_MAX_PORT)) or int(digits or 0) > _MAX_PORT:
         return "bad_host"
     return None
 

@@ -265,10 +265,22 @@ class HeadByHead:
         """Refuse a head whose first byte no request line begins with (a TLS hello on this
         plain port) as it arrives, as llhttp does: aiohttp's pure-Python parser waits for a
         line end that a TLS hello never sends, and the sender for an answer until the idle
-        timeout. Raises RequestLineRefused."""
-        if not isinstance(self._parser, LineCheckedParser) or not self._head_kept_whole:
+        timeout; and, under either parser, one whose empty lines before its request line are
+        not each a CRLF. Raises RequestLineRefused."""
+        if not self._head_kept_whole:
             return
-        start = (bytes(self._since_head[:_LINE_START]) + segment[:_LINE_START]).lstrip(b"\r\n")
+        begun = bytes(self._since_head[:_LINE_START]) + segment[:_LINE_START]
+        start = begun.lstrip(b"\r\n")
+        empty = begun[: len(begun) - len(start)]
+        if not start:
+            empty = empty.removesuffix(b"\r")  # (its LF may be in the next read)
+        if empty.replace(b"\r\n", b""):
+            # An empty line before the request line ended by a bare LF (or CR): llhttp takes
+            # one, aiohttp's pure-Python parser and the operators' port refuse it, as they
+            # refuse every line not ended by CRLF.
+            raise refuse_line("bad_request_line")
+        if not isinstance(self._parser, LineCheckedParser):
+            return
         if start.startswith(_TLS_RECORD):
             # (What llhttp says of it, word for word.)
             raise RequestLineRefused(code=400, message="Received HTTPS traffic on an HTTP port")
