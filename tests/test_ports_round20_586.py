@@ -198,3 +198,27 @@ async def test_both_ports_answer_these_alike_under_either_parser(
             await _after_head(operators.port, request_bytes),
         )
     assert [answer[0] for answer in answers] == [status, status]
+
+
+def _head_of(size: int) -> bytes:
+    """A GET /healthz whose header lines take about `size` bytes, 4,000 bytes each."""
+    lines = b"".join(b"X-%d: %s\r\n" % (i, b"a" * 3990) for i in range(size // 4000))
+    return b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + lines + b"\r\n"
+
+
+async def test_both_ports_take_a_head_of_60_kib_and_refuse_one_of_68(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+) -> None:
+    """A head of about 60 KiB (large cookies, an identity proxy's tokens) is served by the
+    gateway and by the operators' port, and one of about 68 KiB refused 431 by both."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        got = [
+            ((await _after_head(port, _head_of(size))) or ("none",))[0]
+            for size in (60 * 1024, 68 * 1024)
+            for port in (gateway.port, operators.port)
+        ]
+    assert got == [200, 200, 431, 431]

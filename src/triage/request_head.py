@@ -24,6 +24,10 @@ from collections.abc import Collection, Sequence
 #: refuse requests the proxy passed: 128 leaves room for them. It is also aiohttp's parse
 #: bound on the gateway, and far more than any sender of alerts writes.
 MAX_HEADER_FIELDS = 128
+#: Bytes a request head may take in all, on both ports (431 past them): what an ALB lets
+#: through, so that large cookies or an identity proxy's token headers in front of the
+#: operators' port are not refused behind a proxy that passed them.
+MAX_HEAD_BYTES = 64 * 1024
 
 #: HTTP's whitespace (RFC 9110 5.6.3's OWS): what may surround a value and separate a scheme
 #: from its credential (RFC 9110 11.4 says one or more spaces; senders that write a tab are

@@ -48,6 +48,7 @@ from aiohttp.web_urldispatcher import _InfoDict
 from multidict import CIMultiDict
 from yarl import URL
 
+from triage import request_head
 from triage.ingest.aborts import SENDER, SOURCE, Abort
 from triage.ingest.bad_http import answer_error, refused_status
 from triage.ingest.connections import OpenConnections, connection_limit
@@ -260,7 +261,7 @@ MAX_REFUSING = 64
 #: Bytes a request head may take in all. aiohttp bounds each line (8,190 bytes) and the number
 #: of headers (128), not their sum, so an unfinished head of long headers would hold megabytes
 #: per connection until the idle timeout. 64 KiB is also what an ALB lets through.
-MAX_HEAD_BYTES = 64 * 1024
+MAX_HEAD_BYTES = request_head.MAX_HEAD_BYTES
 
 #: How long an answer may wait for its client to take it. A client that pipelines requests and
 #: never reads the answers fills the socket's buffers and then aiohttp's, where the answer waits

@@ -55,6 +55,7 @@ from triage.metrics import Metrics
 from triage.redact import Redactor
 from triage.request_head import (
     LINE_FAULTS,
+    MAX_HEAD_BYTES,
     MAX_HEADER_FIELDS,
     SERVER_WIDE,
     decode_unreserved,
@@ -85,7 +86,7 @@ class Limits:
     backlog: int = 32
     #: Longest request line, and longest single header line (the stream reader's line limit).
     max_line: int = 8 * 1024
-    max_header_bytes: int = 16 * 1024
+    max_header_bytes: int = MAX_HEAD_BYTES
     max_headers: int = MAX_HEADER_FIELDS
     max_body: int = 64 * 1024
     #: Refusal lines logged per window; the rest are summed up in one line.
