@@ -222,3 +222,51 @@ async def test_both_ports_take_a_head_of_60_kib_and_refuse_one_of_68(
             for port in (gateway.port, operators.port)
         ]
     assert got == [200, 200, 431, 431]
+
+
+async def _trickled(port: int, request: bytes) -> tuple[int, bytes]:
+    """`request` written a byte at a time (each write drained), then the status of its answer
+    and every byte after that answer's head, read to the connection's end."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for at in range(len(request)):
+            writer.write(request[at : at + 1])
+            await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), rest
+
+
+#: Requests trickled a byte at a time, and what both ports answer: its status, and whether
+#: content follows the answer's head.
+TRICKLED = [
+    (b"\r\nGET /healthz HTTP/1.1\r\n" + CLOSE, 200, True),
+    (b"\r\n\nGET /healthz HTTP/1.1\r\n" + CLOSE, 400, True),
+    (b"HEAD /healthz HTTP/2.0\r\n" + CLOSE, 505, False),
+    (b"HEAD  /healthz HTTP/1.1\r\n" + CLOSE, 400, False),
+    (b"HEAD /healthz HTTP/1.1\r\nX: \x01\r\n" + CLOSE, 400, False),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "content"), TRICKLED)
+async def test_a_request_trickled_a_byte_at_a_time_is_answered_as_sent_whole(
+    queues: Queues,
+    store: SQLiteStore,  # noqa: F811 (the fixture)
+    request_bytes: bytes,
+    status: int,
+    content: bool,
+) -> None:
+    """Each request of TRICKLED, a byte per write, gets its status from both ports, with
+    content after the answer's head or (a HEAD's) none: an empty line's CR and LF, or a
+    request line, read apart are judged as read together."""
+    async with (
+        running(ingest_settings(queues.url, queues.endpoint)) as gateway,
+        serving(store) as operators,
+    ):
+        answers = [
+            await _trickled(gateway.port, request_bytes),
+            await _trickled(operators.port, request_bytes),
+        ]
+    assert [(got, bool(rest)) for got, rest in answers] == [(status, content)] * 2
