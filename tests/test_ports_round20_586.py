@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from aiohttp.http_exceptions import TransferEncodingError
 
 from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, running
@@ -23,6 +24,7 @@ from test_operator_hostile import serving, store  # noqa: F401 (the store fixtur
 from test_ports_round17_572 import parser  # noqa: F401 (the parser fixture)
 from test_ports_round18_576 import _after_head
 from triage.incidents.sqlite import SQLiteStore
+from triage.ingest.chunks import ChunkSizes
 
 #: Every test runs under each parser (the fixture of round 17).
 pytestmark = pytest.mark.usefixtures("parser")
@@ -270,3 +272,44 @@ async def test_a_request_trickled_a_byte_at_a_time_is_answered_as_sent_whole(
             await _trickled(operators.port, request_bytes),
         ]
     assert [(got, bool(rest)) for got, rest in answers] == [(status, content)] * 2
+
+
+#: Trailer sections with a line ended by a bare LF (the last is a request's head swallowed:
+#: read to CRLF lines only, it is trailer lines).
+BARE_LF_TRAILERS = [
+    b"X: y\n\r\n",
+    b"X: y\r\nZ: w\n\r\n",
+    b"X: y\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("trailer", BARE_LF_TRAILERS)
+async def test_a_trailer_line_ended_by_a_bare_lf_is_400_under_both_parsers(
+    queues: Queues, trailer: bytes
+) -> None:
+    """A chunked alert whose trailer section has a line ended by a bare LF is answered 400 at
+    once and not queued, whichever parser reads it (the pure-Python parser read on, waiting
+    for a CRLF line, until the body's time ran out; llhttp refuses it)."""
+    request = _alert("chunked").removesuffix(b"\r\n") + trailer
+    async with running(ingest_settings(queues.url, queues.endpoint)) as gateway:
+        status, _ = await _after_head(gateway.port, request)
+    assert (status, queues.depth()) == (400, 0)
+
+
+@pytest.mark.parametrize("by", [1, 2, 5, 10_000])
+def test_chunk_sizes_refuse_a_bare_lf_trailer_line_however_it_is_read(by: int) -> None:
+    """ChunkSizes, fed a body `by` bytes at a time, refuses each of BARE_LF_TRAILERS and takes
+    the first two ended by CRLF (the third's Host is refused anyway)."""
+    body = b"5\r\nhello\r\n0\r\n"
+    assert [_fed(body + trailer, by) for trailer in BARE_LF_TRAILERS] == [False] * 3
+    assert _fed(body + b"X: y\r\n\r\n", by) and _fed(body + b"X: y\r\nZ: w\r\n\r\n", by)
+
+
+def _fed(data: bytes, by: int) -> bool:
+    sizes = ChunkSizes()
+    try:
+        for at in range(0, len(data), by):
+            sizes.check(data[at : at + by])
+    except TransferEncodingError:
+        return False
+    return True

@@ -70,6 +70,16 @@ class ChunkSizeTooLong(TransferEncodingError):
         super().__init__(f"chunk size of more than {MAX_SIZE_DIGITS} hex digits")
 
 
+class BareLfTrailer(TransferEncodingError):
+    """Raised for a trailer line ended by a bare LF: llhttp refuses one; aiohttp's pure-Python
+    parser reads on to a CRLF, taking what follows (a pipelined request's head) as trailer
+    lines, and a proxy in front may end the line there."""
+
+    def __init__(self) -> None:
+        # (No colon: `bad_http.what_was_wrong` cuts there.)
+        super().__init__("a trailer line not ended by CRLF")
+
+
 class BadChunkExtension(TransferEncodingError):
     """Raised for a chunk-size line whose extensions are not _EXTENSIONS, or are longer than
     MAX_EXTENSION_BYTES."""
@@ -96,7 +106,16 @@ class ChunkSizes:
     (CRLFs, the characters of extensions and trailers): this only counts digits, and stops
     at the body's end."""
 
-    __slots__ = ("_data_left", "_digits", "_extensions", "_last", "_name", "_state", "trailered")
+    __slots__ = (
+        "_before",
+        "_data_left",
+        "_digits",
+        "_extensions",
+        "_last",
+        "_name",
+        "_state",
+        "trailered",
+    )
 
     def __init__(self) -> None:
         self._state = _SIZE
@@ -112,6 +131,8 @@ class ChunkSizes:
         self._extensions = b""
         #: The trailer section holds a field (or a line the parser may refuse).
         self.trailered = False
+        #: The last byte of the previous read: the CR before an LF that begins this one.
+        self._before = b""
 
     @property
     def done(self) -> bool:
@@ -121,6 +142,12 @@ class ChunkSizes:
     def check(self, data: bytes) -> None:
         """Follow `data`, the next bytes of the body (and maybe what follows it); raises
         ChunkSizeTooLong at a size of too many digits."""
+        try:
+            self._follow(data)
+        finally:
+            self._before = data[-1:] or self._before
+
+    def _follow(self, data: bytes) -> None:
         at, end = 0, len(data)
         while at < end:
             state = self._state
@@ -185,6 +212,10 @@ class ChunkSizes:
                 raise BadChunkExtension()
         if newline == -1:
             return len(data)
+        if self._state == _TRAILER_LINE:
+            before = data[newline - 1 : newline] if newline > 0 else self._before
+            if before != b"\r":
+                raise BareLfTrailer()
         if self._state == _LINE:
             check_extensions(self._extensions)
             self._extensions = b""
