@@ -29,6 +29,7 @@ honoured by every other within that long.
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
 import secrets
 import time
@@ -492,9 +493,7 @@ class Silence:
         alert has no team. Its view then has none either (`view._plain_view` redacts a team
         only when there is one), and a matcher reads an absent team as "". False when that
         does not settle it (the view must say)."""
-        return not alert.team and any(
-            m.name == "team" and not m.holds_for("") for m in self.matchers
-        )
+        return not alert.team and _needs_team(self)
 
     def matches_every_alert(self) -> bool:
         """Whether every matcher holds for any alert (`Matcher.holds_for_every_alert`): made,
@@ -605,6 +604,9 @@ def first_match(
     alert's `shared` view (the pipeline's) is the one its values are read from when its
     redaction is not remembered (`AsShown`)."""
     shown = AsShown(subject, shared)  # each value redacted once, for every silence
+    index = index_of(silences)
+    if index is not None:
+        return index.first(shown, now)
     return next((s for s in silences if s.active(now) and s.matches(shown)), None)
 
 
@@ -615,6 +617,15 @@ def none_match(silences: Iterable[Silence], alert: Alert, now: datetime) -> bool
     (`_Views.peek`: a storm's alert, whose first event made it), exactly as `first_match`
     reads it. False when neither settles it: the caller matches the general way (which
     remembers the view for the next repeat)."""
+    index = index_of(silences)
+    if index is not None:
+        if not index.may_match(alert, now):
+            return True
+        remembered = _VIEWS.peek(alert)
+        if remembered is None:
+            return False
+        shown = AsShown(alert, remembered=remembered)
+        return index.first(shown, now, ruled_out_for=alert) is None
     left = [s for s in silences if s.active(now) and not s.ruled_out(alert)]
     if not left:
         return True
@@ -623,6 +634,98 @@ def none_match(silences: Iterable[Silence], alert: Alert, now: datetime) -> bool
         return False
     shown = AsShown(alert, remembered=remembered)
     return not any(s.matches(shown) for s in left)
+
+
+#: Fewer silences than this are matched one by one: an index's lookups would cost more.
+INDEX_FROM = 8
+#: Indexes kept (then forgotten all at once): the pipeline's silences in effect, the sweep's
+#: for its pass, an expiry's others; each is made again only when its tuple is a new one.
+_INDEXES_MAX = 8
+_INDEXES: dict[int, tuple[tuple[Silence, ...], SilenceIndex]] = {}
+
+
+def index_of(silences: Iterable[Silence]) -> SilenceIndex | None:
+    """The index of `silences` when they are a tuple of at least `INDEX_FROM` (made once per
+    tuple: `SilenceCache.in_effect` answers the same one until the store or the time changes
+    what is in effect), else None (match them one by one). A tuple is never changed, so its
+    index stays right while it lives; the entry holds it, so its id names no other meanwhile."""
+    if not isinstance(silences, tuple) or len(silences) < INDEX_FROM:
+        return None
+    entry = _INDEXES.get(id(silences))
+    if entry is not None and entry[0] is silences:
+        return entry[1]
+    if len(_INDEXES) >= _INDEXES_MAX:
+        _INDEXES.clear()
+    index = SilenceIndex(silences)
+    _INDEXES[id(silences)] = (silences, index)
+    return index
+
+
+class SilenceIndex:
+    """Silences indexed by one equality matcher each, so an alert is matched against those
+    whose indexed matcher holds for it (and those with none: regex and negative matchers
+    only), not all of them; the answer is the linear scan's, the first in their order.
+
+    A silence is indexed under the (name, value composed) of its equality matcher that the
+    fewest silences share (then the one whose name most share, so an alert reads few names):
+    `service=svc-12` rather than the `env=prod` of every deploy silence. An alert's value
+    under each indexed name is read as a matcher reads it (`AsShown.value`, composed), so
+    the silences of the bucket it names are the only indexed ones whose matcher can hold."""
+
+    __slots__ = ("_buckets", "_names", "_silences", "_teamless", "_unindexed")
+
+    def __init__(self, silences: Sequence[Silence]) -> None:
+        self._silences = tuple(silences)
+        keys = [
+            frozenset((m.name, composed(m.value)) for m in s.matchers if m.op is Op.EQ)
+            for s in self._silences
+        ]
+        shared_by = collections.Counter(key for each in keys for key in each)
+        named_by = collections.Counter(name for each in keys for name in {n for n, _ in each})
+        buckets: dict[tuple[str, str], list[int]] = {}
+        unindexed: list[int] = []
+        for position, each in enumerate(keys):
+            if not each:
+                unindexed.append(position)
+                continue
+            chosen = min(each, key=lambda key: (shared_by[key], -named_by[key[0]], key))
+            buckets.setdefault(chosen, []).append(position)
+        self._buckets = {key: tuple(found) for key, found in buckets.items()}
+        self._names = tuple(sorted({name for name, _ in buckets}))
+        self._unindexed = tuple(unindexed)
+        #: Those `Silence.ruled_out` keeps for an alert without a team.
+        self._teamless = tuple(s for s in self._silences if not _needs_team(s))
+
+    def first(
+        self, shown: AsShown, now: datetime, ruled_out_for: Alert | None = None
+    ) -> Silence | None:
+        """The first active silence, in the order given, that matches `shown`; one that
+        `ruled_out_for` (the raw alert, when given) rules out is passed over."""
+        found = list(self._unindexed)
+        for name in self._names:
+            bucket = self._buckets.get((name, composed(shown.value(name))))
+            if bucket is not None:
+                found += bucket
+        found.sort()
+        for position in found:
+            silence = self._silences[position]
+            if not silence.active(now):
+                continue
+            if ruled_out_for is not None and silence.ruled_out(ruled_out_for):
+                continue
+            if silence.matches(shown):
+                return silence
+        return None
+
+    def may_match(self, alert: Alert, now: datetime) -> bool:
+        """Whether some active silence is not ruled out on the raw `alert` (`ruled_out`)."""
+        kept = self._silences if alert.team else self._teamless
+        return any(s.active(now) for s in kept)
+
+
+def _needs_team(silence: Silence) -> bool:
+    """Whether a matcher of `silence` on the team fails an empty one (`Silence.ruled_out`)."""
+    return any(m.name == "team" and not m.holds_for("") for m in silence.matchers)
 
 
 class SilenceCache:
@@ -656,7 +759,11 @@ class SilenceCache:
 
     async def _read(self, started: float) -> tuple[Silence, ...]:
         silences = tuple(await self.store.silences())
-        if silences != self._silences:
+        if silences == self._silences:
+            # The same tuple as before: its silences in effect (and their index) stay worked
+            # out until one ends, rather than again on every read.
+            silences = self._silences
+        else:
             # Each replica says when it first honours a change (an add, an expiry by hand).
             log.info("silences.changed", kept=len(silences), ids=[s.id for s in silences][-10:])
         # Age from when the read began: what the store said then is at most that old.
