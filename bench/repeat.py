@@ -6,10 +6,12 @@ storm: `rig.generic_alert` bodies, a seeded shuffle over the incidents) go throu
 the Supervisor's acker does.
 
     python bench/repeat.py N [--incidents 50] [--concurrency 32] [--profile FILE]
-        [--silence MATCHER]...
+        [--silence MATCHER]... [--deploy-silences N]
 
 `--silence team=payments` adds a silence of that matcher, in effect from before the first
 alert for a day (a maintenance window of another team's: the alerts' team is platform).
+`--deploy-silences 1000` adds that many more, `service=svc-K` and `env=prod` each (a team that
+silences each deploy), none matching the storm's alerts.
 
 Prints one JSON line: CPU µs per repeat of the whole process and of the SQLite store's thread
 (its own clock, `pthread_getcpuclockid`), the store's transactions, the repeats counted by the
@@ -111,6 +113,7 @@ async def measure(
     *,
     daemon_gc: bool = False,
     silenced: tuple[str, ...] = (),
+    deploy_silences: int = 0,
 ) -> dict[str, Any]:
     """The figures of one run (see the module docstring). `daemon_gc`: the garbage collector
     set as the daemon sets it once started, for the rest of the process (the script's runs).
@@ -130,6 +133,10 @@ async def measure(
                 quiet = Silence.new(
                     [Matcher.parse(matcher)], now, now + timedelta(days=1), "bench", "bench"
                 )
+                await store.add_silence(quiet, now)
+            for k in range(deploy_silences):
+                deploy = [Matcher.parse(f"service=svc-{k}"), Matcher.parse("env=prod")]
+                quiet = Silence.new(deploy, now, now + timedelta(days=1), f"deploy {k}", "ci")
                 await store.add_silence(quiet, now)
             silences = SilenceCache(store, settings.silence_cache_s)
             pipeline = pipeline_from(
@@ -188,6 +195,7 @@ async def measure(
             return {
                 "repeats": repeats,
                 "silences": list(silenced),
+                "deploy_silences": deploy_silences,
                 "incidents": incidents,
                 "concurrency": concurrency,
                 "process_us": round(process_s / repeats * 1e6, 1),
@@ -212,6 +220,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--silence", action="append", default=[], help="a silence's matcher, in effect (repeat)"
     )
+    parser.add_argument("--deploy-silences", type=int, default=0, help="N deploy silences")
     args = parser.parse_args(argv)
     configure_logging("json", "warning")  # as the bench's daemon logs
     figures = asyncio.run(
@@ -222,6 +231,7 @@ def main(argv: list[str]) -> int:
             args.profile,
             daemon_gc=True,
             silenced=tuple(args.silence),
+            deploy_silences=args.deploy_silences,
         )
     )
     print(json.dumps(figures))
