@@ -1088,8 +1088,16 @@ def _expired(ended: tuple[Silence, bool], now: datetime, redactor: Redactor) -> 
     expired, by_this_call = ended
     print(json_line(silence_json(expired, redactor, now)))
     if not by_this_call:
-        ended_at = expired.ends().isoformat()
-        _err(f"triage: silence: {expired.id[:80]} had ended already ({ended_at}); nothing changed")
+        ended_at, starts_at = expired.ends().isoformat(), expired.starts_at.isoformat()
+        if expired.ends() <= expired.starts_at:  # an end still ahead would read as not ended
+            _err(
+                f"triage: silence: {expired.id[:80]} never took effect: it ends ({ended_at}) "
+                f"no later than it starts ({starts_at}); nothing changed"
+            )
+        else:
+            _err(
+                f"triage: silence: {expired.id[:80]} had ended already ({ended_at}); nothing changed"
+            )
     return 0
 
 

@@ -483,6 +483,13 @@ class Silence:
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends()
 
+    def may_mute(self, now: datetime) -> bool:
+        """Whether it mutes at `now` or will: not ended, and ending after it starts. One that
+        ends before its start (a record written by hand) or was expired before its start came
+        (a replica's clock ahead) never mutes, and is not in effect nor listed as coming."""
+        ends = self.ends()
+        return ends > now and ends > self.starts_at
+
     def matches(self, subject: Subject | AsShown) -> bool:
         shown = as_shown(subject)
         return all(m.holds(shown) for m in self.matchers)
@@ -779,7 +786,7 @@ class SilenceCache:
         silences = await self.current()
         effect = self._effect
         if effect is None or effect[0] is not silences or not effect[1] <= now < effect[2]:
-            live = tuple(s for s in silences if s.ends() > now)
+            live = tuple(s for s in silences if s.may_mute(now))
             # Pruned again once the first of them ends, so the tuple stays short.
             until = min((s.ends() for s in live), default=datetime.max.replace(tzinfo=now.tzinfo))
             effect = self._effect = (silences, now, until, live)

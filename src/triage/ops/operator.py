@@ -1519,7 +1519,7 @@ def _subject(incident: Incident) -> Subject:
 
 def shown_silences(silences: Iterable[Silence], now: datetime, *, every: bool) -> list[Silence]:
     """Active and coming silences (with `every`, the recently ended too), soonest end first."""
-    kept = [s for s in silences if every or s.ends() > now]
+    kept = [s for s in silences if every or s.may_mute(now)]
     return sorted(kept, key=lambda s: s.ends())
 
 

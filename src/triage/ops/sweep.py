@@ -152,7 +152,7 @@ class Sweep:
             due = await self.store.due(None if changed or stepped_back else now)
             # What each incident is matched against: the silences that mute, not the ended
             # ones kept beside them (up to a thousand, each read once per incident).
-            in_effect = tuple(s for s in silences if s.ends() > now)
+            in_effect = tuple(s for s in silences if s.may_mute(now))
         except TriageError as exc:
             self._failed("", "sweep.failed", exc)
             return 0
