@@ -221,3 +221,19 @@ async def test_the_cache_keeps_the_index_right_as_silences_change() -> None:
     )
     gone = T0 + 3 * HOUR
     assert first_match(await read(gone), alert, gone) is None
+
+
+def test_a_listing_matches_each_silence_against_the_same_incidents_as_one_by_one() -> None:
+    """`silence list`'s matching (`operator._matched_by_silence`, through the index) finds for
+    each silence exactly the incidents matching it one by one would, in their order, active
+    or not, with repeated ids, over every sample alert."""
+    from triage.ops.operator import _matched_by_silence
+
+    rng = random.Random(5881)
+    subjects = [(alert, AsShown(alert)) for alert in ALERTS]
+    for alert in rng.sample(ALERTS, 6):
+        made = _silences(alert, rng)
+        made.append(Silence(made[0].id, made[0].matchers, T0, T0 + HOUR, "same id", "a"))
+        found = _matched_by_silence(made, subjects)  # type: ignore[arg-type]
+        for silence, matched in zip(made, found, strict=True):
+            assert matched == [a for a, shown in subjects if silence.matches(shown)], silence

@@ -708,14 +708,7 @@ class SilenceIndex:
     ) -> Silence | None:
         """The first active silence, in the order given, that matches `shown`; one that
         `ruled_out_for` (the raw alert, when given) rules out is passed over."""
-        found = list(self._unindexed)
-        for name in self._names:
-            bucket = self._buckets.get((name, composed(shown.value(name))))
-            if bucket is not None:
-                found += bucket
-        found.sort()
-        for position in found:
-            silence = self._silences[position]
+        for silence in self.candidates(shown):
             if not silence.active(now):
                 continue
             if ruled_out_for is not None and silence.ruled_out(ruled_out_for):
@@ -723,6 +716,21 @@ class SilenceIndex:
             if silence.matches(shown):
                 return silence
         return None
+
+    def candidates(self, shown: AsShown) -> list[Silence]:
+        """The silences, in the order given, that may match `shown` (active or not): those
+        whose indexed matcher holds for it, and those with no equality matcher."""
+        return [self._silences[position] for position in self.positions(shown)]
+
+    def positions(self, shown: AsShown) -> list[int]:
+        """Where `candidates` are in the order given, ascending."""
+        found = list(self._unindexed)
+        for name in self._names:
+            bucket = self._buckets.get((name, composed(shown.value(name))))
+            if bucket is not None:
+                found += bucket
+        found.sort()
+        return found
 
     def may_match(self, alert: Alert, now: datetime) -> bool:
         """Whether some active silence is not ruled out on the raw `alert` (`ruled_out`)."""

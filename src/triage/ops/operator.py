@@ -27,6 +27,7 @@ from triage.incidents.silences import (
     Matcher,
     Op,
     Silence,
+    SilenceIndex,
     Subject,
     as_shown,
     first_match,
@@ -923,12 +924,15 @@ def matching_json(
     redactor: Redactor,
     *,
     partly: bool | None = None,
+    matched: list[Incident] | None = None,
 ) -> dict[str, Any]:
     """Which open incidents `silence` matches (whether or not it is in effect): how many,
     and the first `MATCHING_NAMED` by fingerprint and title; `checked` (how many were) only
     when there were more open incidents than `subjects`: `partly` says so, else `subjects`
-    being `open_subjects`' most does."""
-    matched = [incident for incident, subject in subjects if silence.matches(subject)]
+    being `open_subjects`' most does. `matched`: those it matches, when worked out already
+    (`silences_json`, for many silences at once)."""
+    if matched is None:
+        matched = [incident for incident, subject in subjects if silence.matches(subject)]
     shown: dict[str, Any] = {
         "open": len(matched),
         "incidents": [
@@ -959,9 +963,28 @@ def silences_json(
     if budgeted:
         partly = sum(1 for i in incidents if _listed_state(i) == "open") > len(subjects)
     shown = [silence_json(s, redactor, now) for s in silences]
-    for silence, listed in zip(matched, shown, strict=False):
-        listed["matching"] = matching_json(silence, subjects, redactor, partly=partly)
+    by_silence = _matched_by_silence(matched, subjects)
+    for silence, listed, found in zip(matched, shown, by_silence, strict=False):
+        listed["matching"] = matching_json(
+            silence, subjects, redactor, partly=partly, matched=found
+        )
     return shown
+
+
+def _matched_by_silence(
+    silences: Sequence[Silence], subjects: Sequence[tuple[Incident, AsShown]]
+) -> list[list[Incident]]:
+    """Per silence of `silences`, the incidents of `subjects` (in their order) it matches:
+    each incident matched against the silences its values can satisfy
+    (`SilenceIndex.positions`), not all of them, so a list of a hundred silences costs about
+    what one does."""
+    index = SilenceIndex(silences)
+    matched: list[list[Incident]] = [[] for _ in silences]
+    for incident, subject in subjects:
+        for position in index.positions(subject):
+            if silences[position].matches(subject):
+                matched[position].append(incident)
+    return matched
 
 
 def new_silence(
