@@ -107,6 +107,19 @@ class Moves:
             # (for the DLQ to show) without holding the alert's ticket in the group back.
             await self._close_again(alert, owner, queued_at)
 
+    async def note_before_claim(self, alert: Alert, group: GroupKey) -> None:
+        """Before `alert`'s firing is claimed in `group`: unless its member record names that
+        group already, the group is noted as the one it is going to (`Members.note_joining`).
+        The claim may make it a firing member there, and the replica die before the record
+        names the group (`_place_early` and `join` write after the claim): the message's
+        retry, or a newer firing, on routes that do not group the alert would then open its
+        own incident without finding the group, and the group's open, finished by the sweep,
+        keep it firing there too. A storm's resends, remembered there, write nothing."""
+        store = self.pipeline.ledger.store
+        if await store.member_group(alert.fingerprint) == group.key:
+            return
+        await Members(store).note_joining(alert.fingerprint, group, self.pipeline.ledger.clock())
+
     async def _stays_in(self, alert: Alert, left: GroupKey, queued_at: datetime | None) -> bool:
         """The group `alert` is remembered in (`left`) keeps it, and this firing elsewhere
         moves nothing: that group holds a newer event of the alert, or fires with one stamped
@@ -498,13 +511,12 @@ class Moves:
         if looked is None or not looked.looked:
             looked = Looked(owner=owner)
             await self._look_at_group(alert, looked, queued_at)
-        if looked.left is None:
-            return
-        if not looked.withdrawn:
+        if looked.left is not None and not looked.withdrawn:
             await self._leave_place(alert, owner, queued_at, looked)
         # A move out of that group may have stopped after its effect in the group it was
         # going to, before it was remembered there (its replica died, or a sink failed): a
-        # late firing's too, whose effect there (an update) could not be taken back.
+        # late firing's too, whose effect there (an update) could not be taken back. So may
+        # a first join, remembered nowhere yet (`note_before_claim`).
         joining = Looked(owner=owner)
         await self._look_at_group(alert, joining, queued_at, joining=True)
         if joining.left is not None:

@@ -746,6 +746,7 @@ class Pipeline:
             joining = looked if group is not None and firing else None
             looks = None
             if joining is not None and group is not None:
+                await self.moves.note_before_claim(alert, group)
 
                 async def looks(work: Work) -> bool:
                     return await self.moves.before_joining(
