@@ -26,13 +26,20 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from triage.effects import Effects
 from triage.incidents import Action, Incident, State, Work
 from triage.incidents.claims import alert_of, refused_again
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import FLAP_HOLD, AnswersFiring, Member
 from triage.incidents.members import Members, known_member
 from triage.incidents.schedule import gathering_ends
-from triage.incidents.store import DELIVERY_MARK, delivery_owner, incident_busy, same_alert
+from triage.incidents.store import (
+    DELIVERY_MARK,
+    Transition,
+    delivery_owner,
+    incident_busy,
+    same_alert,
+)
 from triage.models import Alert, EffectKind, Status
 
 if TYPE_CHECKING:
@@ -420,6 +427,60 @@ class Moves:
         if not withdrawn:
             await self._resolve_late(alert, owner, group, queued_at)
 
+    async def after_own_redo(self, transition: Transition, owner: str) -> None:
+        """After `owner` (the sweep, or a message's alert taking it over) redid the open or
+        reopen of an alert's own incident that a message's alert claimed and no delivery
+        finished (`transition`): what that delivery looks at before such an open (`before_owning`),
+        the group the alert is remembered in, or one a move was going to. When that group holds
+        a newer event of the alert, the open was a late firing's (its replica died taking it
+        back, and another delivery of its message, on routes that group the alert, acked it):
+        the incident resolves again, as of that event (it stayed open for good, the alert
+        firing though its newest event resolved it, or firing in two places)."""
+        opened = transition.after
+        pending = opened.pending if opened is not None else None
+        if (
+            opened is None
+            or pending is None
+            or pending.alert is not None
+            or opened.group is not None
+            or not transition.redo
+            or pending.kind not in (EffectKind.OPEN, EffectKind.REOPEN)
+        ):
+            return
+        members = Members(self.pipeline.ledger.store)
+        newer, stays = None, None
+        for key, stored in (
+            await members.remembered_record(opened.fingerprint),
+            await members.joining_record(opened.fingerprint),
+        ):
+            group = stored.group if stored is not None else None
+            member = known_member(group, opened.fingerprint) if group is not None else None
+            if (
+                key is not None
+                and member is not None
+                and member.newer_than(
+                    opened.last_event_at, opened.last_queued_at, status=Status.FIRING
+                )
+            ):
+                newer, stays = member, key
+                break
+        if newer is None or stays is None:
+            return
+        log.info("alert.late_firing", stays=stays.key, fired_in=opened.fingerprint, redo=True)
+        event = _Resolved(
+            opened.fingerprint,
+            opened.source,
+            Status.RESOLVED,
+            opened.title,
+            newer.last_event_at,
+            newer.last_queued_at,
+        )
+        runner = Effects(self.pipeline, None).carry_out
+        claim = self.pipeline.ledger.claim(event, owner_for(owner, "redone"), redo=runner)
+        async with claim as work:
+            if work.effect is not None:
+                await runner(work)
+
     async def before_owning(
         self, work: Work, alert: Alert, looked: Looked, queued_at: datetime | None
     ) -> bool:
@@ -599,6 +660,20 @@ class Moves:
         elif await members.newer_in(fp, left, alert.occurred_at, queued_at):
             await self._late_firing(alert, owner, group, left, queued_at)
             await members.place(fp, left, self.pipeline.ledger.clock())
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """A resolve of an alert's own incident written from the stored incident and the newer
+    event a group holds of the alert (`Moves.after_own_redo`): what the lifecycle reads of
+    an alert (`AlertEvent`), with the queue time that orders events stamped alike."""
+
+    fingerprint: str
+    source: str
+    status: Status
+    title: str
+    occurred_at: datetime
+    queued_at: datetime | None
 
 
 #: A move's resolve: the lifecycle's `AnswersFiring` (it answers the firing that moves the

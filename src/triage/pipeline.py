@@ -812,12 +812,13 @@ class Pipeline:
         effects = Effects(self, alert, lambda: shared)
         hold = await self._hold(alert, shared, group)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
+        withdrawn = False
         try:
             async with claim as work:
                 if work.effect is not None:
-                    if before_effect is not None and await before_effect(work):
-                        return Action.IGNORE, True, False
-                    await effects.carry_out(work)
+                    withdrawn = before_effect is not None and await before_effect(work)
+                    if not withdrawn:
+                        await effects.carry_out(work)
         except Exception:
             if claim.released is not None:
                 await self._remember_released(owner, claim.released)
@@ -830,6 +831,10 @@ class Pipeline:
                 self._remembering.add(remember)
                 remember.add_done_callback(self._remembering.discard)
             raise
+        for redone in claim.redone:
+            await self.moves.after_own_redo(redone, owner)
+        if withdrawn:
+            return Action.IGNORE, True, False
         if (
             group is not None
             and work.action is Action.COUNT
@@ -924,6 +929,7 @@ class Pipeline:
         with structlog.contextvars.bound_contextvars(fingerprint=transition.fingerprint):
             await self.ledger.carry_out(transition, owner, Effects(self, None).carry_out)
             log.info("incident.carried_out", action=str(transition.action), owner=owner)
+            await self.moves.after_own_redo(transition, owner)
 
     async def close(self, fingerprint: str, owner: str, comment: str, author: str) -> Action:
         """Close an incident by hand, through the lifecycle and the sinks a resolve goes to:

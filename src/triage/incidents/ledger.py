@@ -529,6 +529,9 @@ class Claim:
         #: when it failed, its own or an abandoned one it redid: its message's retry must
         #: finish it, wherever that retry's alert is routed (`Store.remember_claim`).
         self.released: str | None = None
+        #: The abandoned effects this claim redid before the alert's own decision, for what
+        #: their delivery would have done after them (`Moves.after_own_redo`).
+        self.redone: list[Transition] = []
 
     async def __aenter__(self) -> Work:
         store = self._ledger.store
@@ -576,6 +579,7 @@ class Claim:
             except BaseException:
                 self.released = work.fingerprint
                 raise
+            self.redone.append(transition)
         raise incident_busy(
             f"incident {self._event.fingerprint} had {self._ledger.MAX_REDOS} abandoned effects "
             "in a row",

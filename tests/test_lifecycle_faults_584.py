@@ -1,0 +1,64 @@
+"""Store faults the lifecycle model draws with `faults` (round 11, helper 584): runs
+`lifecycle_scan.py --faults` found, cut down to their few steps, each a promise kept through
+a replica dying at a store write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_lifecycle_model import ROUTES, play
+
+
+@pytest.fixture
+def routes(tmp_path: Path) -> Path:
+    path = tmp_path / "routes.toml"
+    path.write_text(ROUTES)
+    return path
+
+
+async def test_an_own_open_a_late_firing_left_claimed_is_closed_again_after_the_sweeps_redo(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A member resolved in its group; a late firing of it, handed at once to a replica on
+    each routes, is ignored in the group and claims its own incident's open on the old
+    routes, whose replica dies taking that open back: the sweep's redo of the open, which
+    no message finishes, resolves it again there, as the group's newer resolve says (it
+    stayed open for good, the alert firing though resolved). Seed 157's run (rolling)."""
+    run = [
+        ("send", "disk-1", "firing", None, -240, "a"),
+        ("deliver", 0, 0.0, False),
+        ("send", "disk-1", "resolved", None, -120, "a"),
+        ("deliver", 0, 0.0, False),
+        ("send", "disk-1", "firing", None, -230, "a"),
+        ("die_at", 1, 2),  # the 2nd write: the own open's withdrawal, after its claim
+        ("deliver2", 0, 1, 0.0, 0.0, True),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
+    assert problems == [], "\n".join([*problems, *steps])
+
+
+async def test_an_own_open_a_late_firing_left_claimed_is_closed_again_after_a_messages_redo(
+    tmp_path: Path, routes: Path
+) -> None:
+    """As above, but an older firing of the member, delivered again on the new routes once
+    the dead replica's lease is over, finds its own incident holding the newer (late)
+    firing, keeps the alert there and takes the open over with its message: that redo
+    resolves it again there too, as the group's newer resolve says (the own incident kept
+    the alert for good). Seed 157's run, once the sweep's redo did so."""
+    run = [
+        ("send", "disk-1", "firing", None, -240, "a"),
+        ("deliver", 0, 0.0, False),
+        ("send", "disk-1", "resolved", None, -120, "a"),
+        ("deliver", 0, 0.0, False),
+        ("send", "disk-1", "firing", None, -230, "a"),
+        ("die_at", 1, 2),
+        ("deliver2", 0, 1, 0.0, 0.0, True),
+        ("send", "disk-1", "firing", None, -235, "a"),
+        ("deliver", 0, 0.0, True),  # its delete lost: the next delivery is a redelivery
+        ("clock", 301),
+        ("deliver", 0, 0.0, False),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
+    assert problems == [], "\n".join([*problems, *steps])
