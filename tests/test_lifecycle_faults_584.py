@@ -62,3 +62,32 @@ async def test_an_own_open_a_late_firing_left_claimed_is_closed_again_after_a_me
     ]
     problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
     assert problems == [], "\n".join([*problems, *steps])
+
+
+async def test_a_firing_another_delivery_counted_in_a_group_and_died_is_placed_by_this_one(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A member resolved without the label its group is keyed by (kept in the group that
+    names no host), then its older firing for host a, stamped alike, handed to two replicas
+    at once under 20 interleavings: one counts it in host a's group and dies before looking
+    where the member's newer resolve is; the other, finding it counted there without a
+    write, looks in its place, so it is resolved again in host a's group (in 31 of 60
+    interleavings it stayed firing there, counted by nobody's look). Seeds 895 and 966's
+    class (plain --faults)."""
+    run = [
+        ("send", "disk-2", "firing", None, -126, "a"),
+        ("deliver", 0, 0.0, False),
+        ("send", "disk-1", "firing", None, -64, "a"),
+        ("send", "disk-1", "resolved", 0, 0, None),  # stamped as the firing, queued after it
+        ("deliver", 0, 0.99, False),
+        ("die_at", 0, 3),  # the note, the count in host a's group, its first write after
+        ("deliver2", 1, 0, 0.0, 0.0, True),
+    ]
+    failed = []
+    for seed in range(20):
+        run_dir = tmp_path / f"i{seed}"
+        run_dir.mkdir()
+        problems, _ = await play(2, [("interleave", seed), *run], "memory", run_dir, routes)
+        if problems:
+            failed.append((seed, problems))
+    assert failed == []

@@ -114,18 +114,20 @@ class Moves:
             # (for the DLQ to show) without holding the alert's ticket in the group back.
             await self._close_again(alert, owner, queued_at)
 
-    async def note_before_claim(self, alert: Alert, group: GroupKey) -> None:
+    async def note_before_claim(self, alert: Alert, group: GroupKey) -> bool:
         """Before `alert`'s firing is claimed in `group`: unless its member record names that
         group already, the group is noted as the one it is going to (`Members.note_joining`).
         The claim may make it a firing member there, and the replica die before the record
         names the group (`_place_early` and `join` write after the claim): the message's
         retry, or a newer firing, on routes that do not group the alert would then open its
         own incident without finding the group, and the group's open, finished by the sweep,
-        keep it firing there too. A storm's resends, remembered there, write nothing."""
+        keep it firing there too. A storm's resends, remembered there, write nothing. True
+        when the record names the group already."""
         store = self.pipeline.ledger.store
         if await store.member_group(alert.fingerprint) == group.key:
-            return
+            return True
         await Members(store).note_joining(alert.fingerprint, group, self.pipeline.ledger.clock())
+        return False
 
     async def _stays_in(self, alert: Alert, left: GroupKey, queued_at: datetime | None) -> bool:
         """The group `alert` is remembered in (`left`) keeps it, and this firing elsewhere

@@ -745,8 +745,9 @@ class Pipeline:
             looked = Looked(owner=owner)
             joining = looked if group is not None and firing else None
             looks = None
+            placed = True
             if joining is not None and group is not None:
-                await self.moves.note_before_claim(alert, group)
+                placed = await self.moves.note_before_claim(alert, group)
 
                 async def looks(work: Work) -> bool:
                     return await self.moves.before_joining(
@@ -768,7 +769,10 @@ class Pipeline:
                 if joining is not None and group is not None:
                     await self.moves.move_after_failure(alert, owner, group, joining, queued_at)
                 raise
-            if group is not None and firing and (wrote or redelivered):
+            # Counted without a write and not remembered there: another delivery of the
+            # message counted it, and may have died (or been throttled) before its `join`.
+            counted = action is Action.COUNT and not placed
+            if group is not None and firing and (wrote or redelivered or counted):
                 await self.moves.join(alert, owner, group, queued_at, joining)
             elif group is None and firing and (action in _OPENING or opened or redelivered):
                 await self.moves.leave_group(alert, owner, queued_at, looked)
