@@ -91,3 +91,27 @@ async def test_a_firing_another_delivery_counted_in_a_group_and_died_is_placed_b
         if problems:
             failed.append((seed, problems))
     assert failed == []
+
+
+async def test_a_first_join_left_unplaced_by_a_dead_replica_keeps_its_note_from_an_older_firing(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A member's first firing (host b) is noted for its group, claims the group's open, and
+    its replica dies placing it there; an older firing for host a then finds that note, made
+    the member's record, and opens nothing in host a's group, and the firing's retry on the
+    old routes leaves host b's group as the sweep finishes its open (the older firing's note
+    overwrote host b's, and the alert fired in host b's group and its own incident). Seed
+    397's run (rolling --faults)."""
+    run = [
+        ("throttle", 0, 1, False),  # the note, before the write: the message is held
+        ("die_at", 0, 4),  # on its retry: the note, the group's claim, then its placement
+        ("send", "disk-1", "firing", None, 21, "b"),
+        ("deliver", 0, 0.8, False),
+        ("clock", 4),
+        ("deliver", 0, 0.1, False),
+        ("send", "disk-1", "firing", None, -209, "a"),
+        ("send", "api-5xx", "firing", 6, -81, None),
+        ("deliver", 0, 0.05, False),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
+    assert problems == [], "\n".join([*problems, *steps])

@@ -122,11 +122,25 @@ class Moves:
         retry, or a newer firing, on routes that do not group the alert would then open its
         own incident without finding the group, and the group's open, finished by the sweep,
         keep it firing there too. A storm's resends, remembered there, write nothing. True
-        when the record names the group already."""
+        when the record names the group already.
+
+        An alert has one such note. One naming another group where the alert fires while its
+        record names none (a first join whose replica died before placing it) is made its
+        record before this note replaces it: this firing then finds that group as the one
+        it left, opening nothing here when older than the alert's event there, and leaving
+        it when newer (overwritten, that group was named by nothing, and the alert fired
+        there and in its own incident)."""
         store = self.pipeline.ledger.store
-        if await store.member_group(alert.fingerprint) == group.key:
+        members = Members(store)
+        now = self.pipeline.ledger.clock()
+        placed = await store.member_group(alert.fingerprint)
+        if placed == group.key:
             return True
-        await Members(store).note_joining(alert.fingerprint, group, self.pipeline.ledger.clock())
+        if placed is None:
+            joining, _ = await members.joining_record(alert.fingerprint)
+            if joining is not None and joining.key != group.key:
+                await members.place_looked(alert.fingerprint, joining, now, None)
+        await members.note_joining(alert.fingerprint, group, now)
         return False
 
     async def _stays_in(self, alert: Alert, left: GroupKey, queued_at: datetime | None) -> bool:
