@@ -115,3 +115,52 @@ async def test_a_first_join_left_unplaced_by_a_dead_replica_keeps_its_note_from_
     ]
     problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
     assert problems == [], "\n".join([*problems, *steps])
+
+
+async def test_a_late_firings_answer_in_the_group_is_no_newer_event_for_an_own_redo(
+    tmp_path: Path, routes: Path
+) -> None:
+    """The alert's newest firing claims the reopen of its own incident on the old routes and
+    its sinks fail; its retry on the new routes keeps the alert there and answers in the
+    group with a resolve ordered just after it; an older firing's retry takes the reopen
+    over: the redo reads that answer as no newer event, and the alert fires in its own
+    incident (it was resolved there too, and fired nowhere). Seed 190's run (rolling)."""
+    run = [
+        ("send", "disk-2", "firing", None, -108, "b"),
+        ("deliver", 0, 0.37597977586816966, False),
+        ("clock", 7),
+        ("clock", 20),
+        ("clock", 19),
+        ("send", "queue-lag", "firing", None, -14, None),
+        ("clock", 18),
+        ("send", "disk-2", "resolved", None, -166, None),
+        ("deliver", 0, 0.9125389935818103, False),
+        ("clock", 3601.0),
+        ("send", "disk-1", "firing", None, -275, "b"),
+        ("send", "disk-2", "firing", None, -163, "b"),
+        ("send", "disk-2", "firing", None, -82, "b"),
+        ("redeliver", 0.06510314056296151),
+        ("deliver", 1, 0.7882729773912447, False),
+        ("deliver", 0, 0.30314966441951063, False),
+        ("send", "api-5xx", "firing", None, -183, None),
+        ("deliver", 0, 0.6326372319908709, False),
+        ("clock", 20),
+        ("clock", 121.0),
+        ("clock", 8),
+        ("deliver", 1, 0.9422232786951873, False),
+        ("clock", 9),
+        ("fail", 0, 3),
+        ("clock", 8),
+        ("send", "disk-2", "firing", None, -242, "b"),
+        ("deliver", 0, 0.7661704428934825, True),
+        ("send", "api-5xx", "firing", None, -23, None),
+        ("redeliver", 0.6168953545856027),
+        ("send", "disk-1", "firing", None, -39, "a"),
+        ("clock", 16),
+        ("redeliver", 0.7775639306753807),
+        ("clock", 5),
+        ("deliver", 0, 0.5986734524893961, False),
+        ("clock", 13),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
+    assert problems == [], "\n".join([*problems, *steps])

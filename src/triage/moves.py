@@ -471,13 +471,7 @@ class Moves:
         ):
             group = stored.group if stored is not None else None
             member = known_member(group, opened.fingerprint) if group is not None else None
-            if (
-                key is not None
-                and member is not None
-                and member.newer_than(
-                    opened.last_event_at, opened.last_queued_at, status=Status.FIRING
-                )
-            ):
+            if key is not None and member is not None and _newer_there(member, opened):
                 newer, stays = member, key
                 break
         if newer is None or stays is None:
@@ -795,6 +789,20 @@ def _answers(
         and queued_at is not None
         and last_queued_at == _just_after(queued_at)
     )
+
+
+def _newer_there(member: Member, own: Incident) -> bool:
+    """The group member `member` holds a newer event of the alert than its own incident
+    `own`'s newest firing, as `Moves._look_at_group` reads one: not that firing stamped
+    alike there, nor the resolve it answered with there (`Moves._resolve_late`)."""
+    at, queued = own.last_event_at, own.last_queued_at
+    if not member.newer_than(at, queued, status=Status.FIRING):
+        return False
+    if member.last_event_at != at:
+        return True
+    if member.status is Status.FIRING:
+        return False
+    return queued is None or member.last_queued_at != _just_after(queued)
 
 
 def _just_before(queued_at: datetime | None) -> datetime | None:
