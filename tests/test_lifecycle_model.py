@@ -76,12 +76,16 @@ carried out with its answer lost. They found a member's firings for two groups t
 both placing it (`Members.place_looked`), a failed move remembered beside a newer firing
 counted where it was (`Moves.move_after_failure`), and a group open's redo on a replica
 without the group's route finished without GitHub (`Effects.carry_out`)
-(tests/test_lifecycle_faults_580.py). With them, of seeds 0-400 none fails on the plain
-routes and 8 on the rolling ones (39, 68, 110, 157, 209, 221, 337, 393: a member firing in a
-group and as its own incident, or in a group though resolved; 39 is a replica dying between a
-group's claim and the member's note, a strict xfail there); of 401-1400 on the plain routes, 2
-(895, 966: a member left firing in a group although its newest event resolved; not looked
-into yet).
+(tests/test_lifecycle_faults_580.py). Of seeds 0-400, 8 failed then on the rolling routes
+(39, 68, 110, 157, 209, 221, 337, 393) and of 401-1400 on the plain ones 2 (895, 966); none
+does since (tests/test_lifecycle_faults_584.py), of 0-400 on either routes and 0-1000 on the
+plain ones: a member notes the group it goes to before its claim there
+(`Moves.note_before_claim`: a replica dying between the claim and the member's record left
+the group named by nothing, 39 and the six others on the rolling routes); an own incident's
+open a late firing claimed and its dying replica never took back is resolved again after
+its redo (`Moves.after_own_redo`, 157); and a firing counted in a group without a write,
+its member remembered elsewhere, joins as the delivery that counted it would have, had it
+not died (895, 966).
 """
 
 from __future__ import annotations

@@ -239,14 +239,15 @@ def message(message_id: str, minutes: float, status: str) -> Message:
 
 # --- What it costs: DynamoDB calls per message, counted in front of moto's server ---------------
 
-#: The calls a message makes: a new incident (its read and the member look-up, then the claim,
-#: the ticket, the body its effect sends kept before the first sink call (`sent`: its read and
+#: The calls a message makes: a new incident (its read, the member look-up and the look-up of
+#: a group a first join or a move was going to, `Moves.leave_group`, then the claim, the
+#: ticket, the body its effect sends kept before the first sink call (`sent`: its read and
 #: write) and the confirmation), a repeat (one conditional write on the copy its task keeps)
 #: and a close (the member look-up, the look-up of a group a move was going to, and a read,
 #: then its claim, its kept body (read from the task's copy) and confirmation:
 #: `Members.resolve_targets`).
 CALLS = [
-    ("open", {"GetItem": 3, "PutItem": 4}),
+    ("open", {"GetItem": 4, "PutItem": 4}),
     ("count", {"PutItem": 1}),
     ("count", {"PutItem": 1}),
     ("close", {"GetItem": 3, "PutItem": 3}),
