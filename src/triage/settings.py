@@ -900,8 +900,16 @@ class Settings(BaseSettings):
             raise ValueError(f"names no sink; known: {', '.join(KNOWN_SINKS)}")
         unknown = sorted(set(value) - set(KNOWN_SINKS))
         if unknown:
-            # A name as long as no sink's is more likely a token pasted on the wrong line.
-            named = [name if len(name) <= 20 else f"({len(name)} characters)" for name in unknown]
+            # A name as long as no sink's is more likely a token pasted on the wrong line; one
+            # holding a line break or control character is quoted, so the refusal stays a line.
+            named = [
+                f"({len(name)} characters)"
+                if len(name) > 20
+                else name
+                if name.isprintable()
+                else repr(name)
+                for name in unknown
+            ]
             meant = did_you_mean(unknown[0], KNOWN_SINKS) if len(unknown) == 1 else ""
             listed = _sinks_listed_otherwise(value)
             if listed:
