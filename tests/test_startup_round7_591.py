@@ -4,10 +4,91 @@ stays one line whatever the value holds."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+
 import pytest
 
+from triage.aws import Aws
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 from triage.errors import ConfigError
-from triage.settings import load_settings
+from triage.settings import Settings, load_settings
+
+#: How long a held request waits for the others to arrive before it answers anyway.
+HOLD_S = 3.0
+
+
+class HoldingDynamo(LoopbackServer):
+    """Answers DynamoDB's GetItem with no item, each request only once `expected` requests
+    are open at once (or HOLD_S has passed): how many the client had open at once is the
+    most its connection pool lets through."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.open = 0
+        self.most_at_once = 0
+        self.released = False
+        self._changed = threading.Condition()
+        super().__init__()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(KeepAliveHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with server._changed:
+                    server.open += 1
+                    server.most_at_once = max(server.most_at_once, server.open)
+                    # Once all were open at once, every request answers (a latch: the first
+                    # answered lowers `open` before the others have woken).
+                    server.released |= server.open >= server.expected
+                    server._changed.notify_all()
+                    deadline = time.monotonic() + HOLD_S
+                    while not server.released and time.monotonic() < deadline:
+                        server._changed.wait(deadline - time.monotonic())
+                body = json.dumps({}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with server._changed:
+                    server.open -= 1
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+        return Handler
+
+
+@pytest.fixture
+def dynamo() -> Iterator[HoldingDynamo]:
+    with HoldingDynamo(expected=24) as server:
+        yield server
+
+
+async def test_every_worker_gets_its_own_connection_to_the_store(dynamo: HoldingDynamo) -> None:
+    """Proves TRIAGE_CONCURRENCY=24 workers reach DynamoDB at once, not botocore's pool of 10."""
+    settings = Settings(
+        queue_url=f"{dynamo.base_url}/000000000000/q",
+        aws_endpoint_url=dynamo.base_url,
+        aws_region="eu-west-1",
+        concurrency=24,
+    )
+    aws = Aws(settings)
+    try:
+        table = await aws.client("dynamodb")
+        await asyncio.gather(
+            *(table.get_item(TableName="t", Key={"pk": {"S": str(i)}}) for i in range(24))
+        )
+    finally:
+        await aws.aclose()
+    assert dynamo.most_at_once == 24
 
 
 def test_a_sink_list_holding_a_newline_is_refused_in_one_line(

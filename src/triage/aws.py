@@ -176,6 +176,10 @@ _CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30
 )
 
+#: Connections each AWS client may hold beside one per worker (TRIAGE_CONCURRENCY): the
+#: long poll, the heartbeat, the acker, the sweep and the metrics; botocore's own default pool.
+POOL_BESIDE_WORKERS = 10
+
 #: For the one-shot commands (send, dlq, check, incidents, silence): someone waits at a
 #: terminal, so an endpoint that accepts connections and never answers fails in about 20 s,
 #: not the daemon's ~2 minutes (30 s read timeout, 4 tries: botocore's `max_attempts`
@@ -821,8 +825,14 @@ class Aws:
         defaults (retries, timeouts) and `session_cls` sends its requests, the first time."""
         if service not in self._clients:
             # A long poll holds the connection for up to 20 s: the read timeout must exceed it.
+            # Each worker may hold one call of a client at once (a store read, a visibility
+            # change), beside the poller, heartbeat, acker and sweep: botocore's pool of 10
+            # would queue the 11th worker's call behind the others, unbounded by any timeout.
+            pool = self.settings.concurrency + POOL_BESIDE_WORKERS
             merged = (
-                _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10))
+                _CONFIG.merge(
+                    Config(read_timeout=self.settings.sqs_wait_time + 10, max_pool_connections=pool)
+                )
                 .merge(self._config or Config())
                 .merge(config or Config())
             )
