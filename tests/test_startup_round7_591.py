@@ -8,15 +8,19 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 
+from daemon_harness import Queues
+from moto_speed import loopback_aws_client
 from triage.aws import Aws
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 from triage.errors import ConfigError
 from triage.settings import Settings, load_settings
+from triage.sqs.redrive import read_max_receive_count
 
 #: How long a held request waits for the others to arrive before it answers anyway.
 HOLD_S = 3.0
@@ -100,3 +104,17 @@ def test_a_sink_list_holding_a_newline_is_refused_in_one_line(
         load_settings()
     assert "\n" not in str(caught.value)
     assert str(caught.value).startswith("TRIAGE_SINKS: ")
+
+
+async def test_a_queue_without_a_redrive_policy_is_warned_of_at_start(
+    queues: Queues, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Proves the daemon's start-up read warns once, naming the queue, when it has no DLQ."""
+    async with loopback_aws_client("sqs", endpoint_url=queues.endpoint) as client:
+        assert await read_max_receive_count(client, queues.url) == 2
+        assert not [e for e in logs if e["log_level"] == "warning"]
+        assert await read_max_receive_count(client, queues.dlq_url) is None
+    warned = [e for e in logs if e["log_level"] == "warning"]
+    assert [e["event"] for e in warned] == ["redrive.none"]
+    assert warned[0]["queue"] == queues.dlq_url
+    assert "dead-letter" in warned[0]["detail"]

@@ -15,6 +15,7 @@ import structlog
 
 from triage.aws import AWS_CALL_ERRORS
 from triage.sqs.inbox import sqs_count
+from triage.view import url_origin
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +68,16 @@ async def read_max_receive_count(
     limit = max_receive_count(attributes)
     if limit is None and _ATTRIBUTE in attributes:
         _unknown("maxReceiveCount unreadable", "")
+    elif _ATTRIBUTE not in attributes:
+        # Nothing ever leaves such a queue: a message that fails for good comes back after
+        # each backoff for as long as the queue keeps it, and is then lost unseen.
+        log.warning(
+            "redrive.none",
+            queue=url_origin(queue_url),
+            detail="the queue has no redrive policy: a message that fails for good is retried "
+            "until the queue's retention deletes it, never moved to a dead-letter queue; give "
+            "the queue a RedrivePolicy naming a DLQ",
+        )
     return limit
 
 
