@@ -16,6 +16,7 @@ import pytest
 
 from daemon_harness import Queues
 from moto_speed import loopback_aws_client
+from triage.app import deployment_warnings
 from triage.aws import Aws
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 from triage.errors import ConfigError
@@ -118,3 +119,25 @@ async def test_a_queue_without_a_redrive_policy_is_warned_of_at_start(
     assert [e["event"] for e in warned] == ["redrive.none"]
     assert warned[0]["queue"] == queues.dlq_url
     assert "dead-letter" in warned[0]["detail"]
+
+
+ECS = {"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/abc"}
+
+
+def test_a_drain_longer_than_ecs_default_stop_timeout_is_warned_of_in_a_task() -> None:
+    """Proves a grace of 60 s in an ECS task is warned of, naming the stopTimeout it needs."""
+    settings = Settings(shutdown_grace_s=60)
+    warned = dict(deployment_warnings(settings, ["github"], ECS))
+    detail = warned["config.stop_past_ecs_default"]
+    assert "TRIAGE_SHUTDOWN_GRACE_S (60)" in detail and "stopTimeout is at least 67" in detail
+
+
+@pytest.mark.parametrize(
+    ("grace_s", "environ"), [(23.0, ECS), (60.0, {})], ids=["defaults", "outside-ecs"]
+)
+def test_a_drain_inside_the_stop_timeout_or_outside_ecs_is_not_warned_of(
+    grace_s: float, environ: dict[str, str]
+) -> None:
+    """Proves the defaults (23 + 3 + 4 = 30 s) fit ECS's 30 s, and no ECS means no warning."""
+    warned = dict(deployment_warnings(Settings(shutdown_grace_s=grace_s), ["github"], environ))
+    assert "config.stop_past_ecs_default" not in warned

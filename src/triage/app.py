@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import ipaddress
+import math
 import os
 import secrets
 import signal
@@ -559,7 +560,33 @@ def deployment_warnings(
     found += [("config.github_links_from_answers", links)] if links else []
     timeout = backend_timeout_problem(settings) if "backend" in sinks else None
     found += [("config.backend_timeout_past_message", timeout)] if timeout else []
+    stop = stop_past_ecs_default(settings) if environ.get("ECS_CONTAINER_METADATA_URI_V4") else None
+    found += [("config.stop_past_ecs_default", stop)] if stop else []
     return found
+
+
+#: ECS's stop timeout when a task definition sets none: SIGKILL this long after SIGTERM.
+ECS_DEFAULT_STOP_TIMEOUT_S = 30
+#: What a stop takes beside the grace and the cancel step: 1 s for the last deletes, 1 s each
+#: for the last metrics and spans, 1 s to spare (deploy/terraform/ecs.tf asks the same).
+STOP_BESIDE_GRACE_S = 4
+
+
+def stop_past_ecs_default(settings: Settings) -> str | None:
+    """What to say when a SIGTERM's drain (grace, cancel step and the last flushes) outlasts
+    ECS's default stop timeout; None when it fits. A task definition may set a longer
+    `stopTimeout` (Fargate: up to 120 s), which the task cannot read, so this is a warning."""
+    needed_s = settings.shutdown_grace_s + settings.shutdown_cancel_s + STOP_BESIDE_GRACE_S
+    if needed_s <= ECS_DEFAULT_STOP_TIMEOUT_S:
+        return None
+    return (
+        f"TRIAGE_SHUTDOWN_GRACE_S ({settings.shutdown_grace_s:g}) + TRIAGE_SHUTDOWN_CANCEL_S "
+        f"({settings.shutdown_cancel_s:g}) + {STOP_BESIDE_GRACE_S} s for the last deletes and "
+        f"flushes is {needed_s:g} s, past ECS's default stop timeout "
+        f"({ECS_DEFAULT_STOP_TIMEOUT_S} s): unless the task definition's stopTimeout is at "
+        f"least {math.ceil(needed_s)}, ECS kills the daemon mid-drain and the messages it "
+        "holds come back only after their visibility timeout"
+    )
 
 
 def github_links_from_answers(settings: Settings) -> str | None:
