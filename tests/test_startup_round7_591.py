@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, MutableMapping
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daemon_harness import Queues
+from daemon_harness import SRC, Queues
 from moto_speed import loopback_aws_client
 from triage.app import deployment_warnings
 from triage.aws import Aws
@@ -141,3 +147,53 @@ def test_a_drain_inside_the_stop_timeout_or_outside_ecs_is_not_warned_of(
     """Proves the defaults (23 + 3 + 4 = 30 s) fit ECS's 30 s, and no ECS means no warning."""
     warned = dict(deployment_warnings(Settings(shutdown_grace_s=grace_s), ["github"], environ))
     assert "config.stop_past_ecs_default" not in warned
+
+
+AS_THE_IMAGE_USER = ("setpriv", "--reuid=10001", "--regid=10001", "--clear-groups")
+
+#: What the image's user (Dockerfile: uid 10001) sees of a store path: opened in a child.
+_OPEN_AS_THE_IMAGE_USER = """
+import asyncio, sys
+from datetime import timedelta
+from triage.errors import ConfigError
+from triage.incidents import Policy, open_store
+async def main():
+    try:
+        await open_store(sys.argv[1], Policy(), timedelta(seconds=150), timedelta(days=30))
+    except ConfigError as exc:
+        print(exc)
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to open the store as the image's non-root user",
+)
+def test_a_sqlite_store_the_image_user_cannot_write_names_the_setting_and_why() -> None:
+    """Proves a store in a directory uid 10001 cannot write (a read-only root filesystem, a
+    volume owned by root) is one line naming TRIAGE_STORE_URL, the directory and the uid."""
+    # Not under tmp_path: pytest's base directory is root's alone (0700), so uid 10001 could
+    # not even reach a directory below it.
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:
+        Path(top).chmod(0o755)
+        locked = Path(top) / "ro"
+        locked.mkdir(mode=0o555)
+        out = subprocess.run(
+            [
+                *AS_THE_IMAGE_USER,
+                sys.executable,
+                "-c",
+                _OPEN_AS_THE_IMAGE_USER,
+                f"sqlite:///{locked}/x.db",
+            ],
+            env={**os.environ, "PYTHONPATH": str(SRC)},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd="/",
+        )
+    line = out.stdout.strip()
+    assert "\n" not in line, line
+    assert line.startswith("TRIAGE_STORE_URL: "), line
+    assert f"{locked} is not writable by uid 10001" in line, line

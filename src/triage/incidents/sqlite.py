@@ -123,7 +123,10 @@ class SQLiteStore(Store):
                 raise StoreLockedError(
                     f"the SQLite store {self.path!r} is locked by another process: {exc}"
                 ) from None
-            raise ConfigError(f"the SQLite store {self.path!r} cannot be opened: {exc}") from None
+            raise ConfigError(
+                f"TRIAGE_STORE_URL: the SQLite store {self.path!r} cannot be opened: "
+                f"{_unwritable(self.path) or exc}"
+            ) from None
 
     async def _close_after_open(self) -> None:
         """Close the connection an open cut short made, once the store's one thread has
@@ -624,3 +627,20 @@ def _text(stored: bytes) -> str:
     file was damaged), which hid every incident from a scan and made the row's alert fail
     every delivery. Written back, the row is UTF-8 again."""
     return stored.decode("utf-8", "replace")
+
+
+def _unwritable(path: str) -> str | None:
+    """Why this process cannot write the store at `path`, or None when that is not why: its
+    directory (where SQLite also keeps its journal) or the file is not writable by this user,
+    as on a read-only root filesystem or a volume another user owns."""
+    if path == ":memory:":
+        return None
+    file = Path(path)
+    for place in (file.parent, file):
+        if place.exists() and not os.access(place, os.W_OK):
+            return (
+                f"{place} is not writable by uid {os.geteuid()} (a read-only root filesystem, "
+                "or a volume another user owns): put the file on a writable volume, or use "
+                "dynamodb://TABLE"
+            )
+    return None
