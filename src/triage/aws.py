@@ -825,14 +825,9 @@ class Aws:
         defaults (retries, timeouts) and `session_cls` sends its requests, the first time."""
         if service not in self._clients:
             # A long poll holds the connection for up to 20 s: the read timeout must exceed it.
-            # Each worker may hold one call of a client at once (a store read, a visibility
-            # change), beside the poller, heartbeat, acker and sweep: botocore's pool of 10
-            # would queue the 11th worker's call behind the others, unbounded by any timeout.
-            pool = self.settings.concurrency + POOL_BESIDE_WORKERS
             merged = (
-                _CONFIG.merge(
-                    Config(read_timeout=self.settings.sqs_wait_time + 10, max_pool_connections=pool)
-                )
+                _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10))
+                .merge(self._daemon_pool())
                 .merge(self._config or Config())
                 .merge(config or Config())
             )
@@ -851,6 +846,17 @@ class Aws:
             watch_signing(opened, self.credentials)
             self._clients[service] = opened
         return self._clients[service]
+
+    def _daemon_pool(self) -> Config:
+        """The daemon's pool of connections per client. Each worker may hold one call of a
+        client at once (a store read, a visibility change), beside the poller, heartbeat,
+        acker and sweep: botocore's pool of 10 would queue the 11th worker's call behind the
+        others, unbounded by any timeout. A one-shot command (`config` given) makes a call at
+        a time and keeps botocore's pool, reading no TRIAGE_CONCURRENCY (`triage check`
+        skips what reads a refused setting)."""
+        if self._config is not None:
+            return Config()
+        return Config(max_pool_connections=self.settings.concurrency + POOL_BESIDE_WORKERS)
 
     async def aclose(self) -> None:
         await self._stack.aclose()
