@@ -197,3 +197,31 @@ def test_a_sqlite_store_the_image_user_cannot_write_names_the_setting_and_why() 
     assert "\n" not in line, line
     assert line.startswith("TRIAGE_STORE_URL: "), line
     assert f"{locked} is not writable by uid 10001" in line, line
+
+
+@pytest.mark.parametrize("name", ["OPENAI_MODEL", "TRIAGE_BEDROCK_MODEL_ID"])
+@pytest.mark.parametrize("value", ["gpt-4o\nmini", "gpt 4o mini", "gpt-4o\tmini", "gpt\x7f"])
+def test_a_model_id_with_whitespace_or_a_control_character_inside_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Proves a model id no server has (a line break, space or control character inside, as a
+    YAML block or a pasted sentence leaves it) stops the start naming the variable, in one
+    line, instead of every summary falling back to the deterministic one."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{name}: "), message
+    assert value not in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["gpt-4o-mini", "ft:gpt-4o-mini:org::abc123", "meta-llama/Llama-3-8B", "llama3:8b"],
+)
+def test_model_ids_as_servers_name_them_are_taken(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Proves fine-tuned, Hugging Face and Ollama model names are read as written."""
+    monkeypatch.setenv("OPENAI_MODEL", value)
+    assert load_settings().openai_model == value

@@ -729,6 +729,21 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value
 
+    @field_validator("openai_model", "bedrock_model_id")
+    @classmethod
+    def _model_id(cls, value: str, info: ValidationInfo) -> str:
+        # No server names a model with whitespace or a control character inside (fine-tuned,
+        # Hugging Face, Ollama and Bedrock ids have none): such a value is a YAML block or a
+        # sentence pasted on the line, and every call would be refused, each summary then
+        # the deterministic one. The value is not repeated: it may be what was pasted.
+        if any(c.isspace() or not c.isprintable() for c in value):
+            example = cls.model_fields[str(info.field_name)].default
+            raise ValueError(
+                "has whitespace or a control character inside it: give the model's id as the "
+                f"server names it (such as {example})"
+            )
+        return value
+
     @field_validator("backend_token_env_key")
     @classmethod
     def _variable_name(cls, value: str) -> str:
