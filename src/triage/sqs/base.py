@@ -191,6 +191,14 @@ class SupervisorBase:
     PAUSE_GAP_S = 5.0
     #: Holds in progress that pause intake (`Holding._hold`).
     _pausing_holds: int = 0
+    #: The pause of intake as its lines say it
+    #: (`Holding._note_pause`): since when (monotonic; None while none), when it last ended
+    #: while that end is not yet sure (None while it goes on), the holds it took, and the
+    #: timer that says its end.
+    _pause_started: float | None = None
+    _pause_over_at: float | None = None
+    _pause_holds: int = 0
+    _pause_timer: asyncio.TimerHandle | None = None
 
     def __init__(
         self,

@@ -100,6 +100,7 @@ class Holding(SupervisorBase):
             self._pausing_holds += 1
             self._hold_until = max(self._hold_until, until)
             self._note_pause(_HELD)
+            self._pause_holds += 1
         # A wait that is this message's own (a sink's outage, a group gathering, a busy
         # record) gives the worker slot back while it lasts, so as many of them as there are
         # workers never stop intake; past what may be parked in hand, the message waits in
@@ -382,14 +383,54 @@ class Holding(SupervisorBase):
         self._leases.pop(message.receipt_handle, None)
 
     def _note_pause(self, reason: str | None) -> None:
+        """Intake is paused for `reason`, or not (None). One pause is one `intake.paused` line
+        and one `intake.resumed` line: a pause that starts within PAUSE_GAP_S of the last
+        one's end continues it (its message tried again and held anew), so its end is said
+        once that gap has passed with none (`_say_resumed`), with how long it lasted and how
+        many holds it took; a 1 s Retry-After said for an hour is two lines, not 7,200."""
         if (reason is None) != (self._paused is None):
             if reason is not None:
-                # A state, not a failure: the held message (`message.held`) or the opened
-                # breaker (`breaker.opened`) said why at warning.
-                log.info("intake.paused", reason=reason)
+                self._pause_begins(reason)
             else:
-                log.info("intake.resumed")
+                self._pause_over_at = time.monotonic()
+                self._say_resumed_later()
         self._paused = reason
+
+    def _pause_begins(self, reason: str) -> None:
+        now = time.monotonic()
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        over_at = self._pause_over_at
+        if over_at is not None and now - over_at <= self.PAUSE_GAP_S:
+            self._pause_over_at = None  # the same pause goes on
+            return
+        self._say_resumed()  # the last pause's end, if its timer has not said it yet
+        self._pause_started, self._pause_holds = now, 0
+        # A state, not a failure: the held message (`message.held`) or the opened breaker
+        # (`breaker.opened`) said why at warning.
+        log.info("intake.paused", reason=reason)
+
+    def _say_resumed_later(self) -> None:
+        """Say the pause's end once PAUSE_GAP_S has passed without another (`_say_resumed`)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop to wait on: said now
+            self._say_resumed()
+            return
+        self._pause_timer = loop.call_later(self.PAUSE_GAP_S, self._say_resumed)
+
+    def _say_resumed(self) -> None:
+        """`intake.resumed` for the pause that ended (if one did and is not said yet): also
+        when the daemon stops within PAUSE_GAP_S of its end, so no pause is left open."""
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        started, over_at = self._pause_started, self._pause_over_at
+        if started is None or over_at is None:
+            return
+        self._pause_started = self._pause_over_at = None
+        log.info("intake.resumed", paused_s=round(over_at - started, 2), holds=self._pause_holds)
 
 
 def _held_is_news(exc: TransientError) -> bool:

@@ -148,6 +148,7 @@ class Receiving(Working):
                 if not messages and await self._drained():
                     break
         finally:
+            self._say_resumed()  # a pause that ended just before the stop
             await self._stop_polls()
 
     def _short_batch_wait_s(self, free: int, batch: int) -> float:
