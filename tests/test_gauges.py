@@ -91,7 +91,8 @@ def test_dlq_url_is_the_queue_url_with_the_dlq_name(queue_url: str, expected: st
 
 async def test_in_flight_and_oldest_age_follow_the_messages_held() -> None:
     """While a message sent ten minutes ago is being worked on, MessagesInFlight is 1 and
-    OldestMessageAge about 600 s; once it is acked both are back at 0."""
+    OldestMessageAge about 600 s; once it is acked both are back at 0 (IntakePausedDuration,
+    with nothing held, reads 0 throughout)."""
     inbox = MemoryInbox()
     [mid] = inbox.put("{}")
     sent = datetime.now(UTC) - timedelta(minutes=10)
@@ -106,7 +107,11 @@ async def test_in_flight_and_oldest_age_follow_the_messages_held() -> None:
     metrics = Metrics()
     config = SupervisorConfig(concurrency=2, wait_s=0, drain=True, shutdown_grace_s=1)
     supervisor = Supervisor(config, inbox, handler, metrics)
-    assert values(metrics) == {"MessagesInFlight": 0, "OldestMessageAge": 0}
+    assert values(metrics) == {
+        "MessagesInFlight": 0,
+        "OldestMessageAge": 0,
+        "IntakePausedDuration": 0,
+    }
     task = asyncio.create_task(supervisor.serve())
     await asyncio.wait_for(started.wait(), 5)
     now = values(metrics)
@@ -114,7 +119,11 @@ async def test_in_flight_and_oldest_age_follow_the_messages_held() -> None:
     assert 600 <= now["OldestMessageAge"] < 660
     release.set()
     await asyncio.wait_for(task, 10)
-    assert values(metrics) == {"MessagesInFlight": 0, "OldestMessageAge": 0}
+    assert values(metrics) == {
+        "MessagesInFlight": 0,
+        "OldestMessageAge": 0,
+        "IntakePausedDuration": 0,
+    }
 
 
 def test_breaker_gauges_follow_its_state() -> None:

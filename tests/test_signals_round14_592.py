@@ -1,9 +1,12 @@
-"""Signals round 14 (helper 592): one pause of intake, however many times its message is held
-anew, is one `intake.paused` line and one `intake.resumed` line, never a pair per hold."""
+"""Signals round 14 (helper 592): a pause of intake is a series an alarm can read
+(`IntakePausedDuration`), and one pause, however many times its message is held anew, is one
+`intake.paused` line and one `intake.resumed` line, never a pair per hold."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from typing import Any
 
 import structlog
@@ -13,6 +16,8 @@ from test_signals_faults import until
 from triage.errors import SinkThrottledError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
+from triage.ops.metrics_export import EmfExporter
+from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 
@@ -103,3 +108,36 @@ async def test_a_pause_ended_just_before_the_stop_is_still_said_to_end() -> None
             supervisor.should_exit.set()
             await serving
     assert [e["event"] for e in _pause_lines(logs)] == ["intake.paused", "intake.resumed"]
+
+
+async def test_intake_paused_duration_is_a_gauge_an_alarm_can_compare() -> None:
+    """`IntakePausedDuration` (Prometheus `triage_intake_paused_duration_seconds`) says how
+    long intake has been paused, across the held message's retries, on /metrics and in EMF: 0
+    before, growing while a service keeps saying wait, and 0 again once the pause is over."""
+    inbox = MemoryInbox()
+    inbox.put("b")
+    metrics = Metrics()
+    cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=1, max_hold_s=60)
+    supervisor = Supervisor(cfg, inbox, _waiting([0.05] * 6), metrics)
+    supervisor.PAUSE_GAP_S = 0.2
+
+    def paused_s() -> float:
+        return metrics.gauges()[("IntakePausedDuration", ())].value
+
+    assert paused_s() == 0
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await until(lambda: supervisor.stats.held >= 3)
+        assert paused_s() > 0
+        await until(lambda: paused_s() >= 0.12)  # more than one hold's wait: one pause
+        text = prometheus_text(metrics)
+        assert "# TYPE triage_intake_paused_duration_seconds gauge" in text
+        emf = io.StringIO()
+        EmfExporter(metrics, "Triage", emf).flush()
+        [doc] = [json.loads(line) for line in emf.getvalue().splitlines() if "Intake" in line]
+        assert doc["IntakePausedDuration"] > 0
+        await until(lambda: inbox.deleted == ["m0"])
+        await until(lambda: paused_s() == 0)
+    finally:
+        supervisor.should_exit.set()
+        await serving

@@ -181,6 +181,12 @@ METRICS: dict[str, Described] = {
         "Age (now - SentTimestamp) of the oldest message this process holds; 0 when none.",
         "Seconds",
     ),
+    "IntakePausedDuration": Described(
+        "gauge",
+        "How long intake has been paused (a service's wait, an open breaker, a spent budget,"
+        " the store down), across a held message's retries; 0 when it is not.",
+        "Seconds",
+    ),
     "QueueMessagesVisible": Described(
         "gauge", "Messages waiting in the alerts queue (SQS ApproximateNumberOfMessages)."
     ),

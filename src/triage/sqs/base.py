@@ -191,7 +191,7 @@ class SupervisorBase:
     PAUSE_GAP_S = 5.0
     #: Holds in progress that pause intake (`Holding._hold`).
     _pausing_holds: int = 0
-    #: The pause of intake as its lines say it
+    #: The pause of intake as its lines and `IntakePausedDuration` say it
     #: (`Holding._note_pause`): since when (monotonic; None while none), when it last ended
     #: while that end is not yet sure (None while it goes on), the holds it took, and the
     #: timer that says its end.
@@ -319,6 +319,7 @@ class SupervisorBase:
         self._signals: list[signal.Signals] = []
         metrics.gauge("MessagesInFlight", lambda: len(self._held()))
         metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
+        metrics.gauge("IntakePausedDuration", self._paused_for_s, unit="Seconds")
 
     def _intake_held(self) -> str | None:
         """Readiness's `intake` condition: failing once holds that pause intake have held it
@@ -329,6 +330,16 @@ class SupervisorBase:
             return None
         paused_s = time.monotonic() - since
         return f"held for {paused_s:.0f} s" if paused_s >= self.PAUSED_UNREADY_S else None
+
+    def _paused_for_s(self) -> float:
+        """`IntakePausedDuration`: how long intake has been paused, across the held message's
+        retries (`Holding._note_pause`); held at its length while its end is not yet sure, 0
+        when no pause is in progress."""
+        started = self._pause_started
+        if started is None:
+            return 0.0
+        end = self._pause_over_at if self._pause_over_at is not None else time.monotonic()
+        return end - started
 
     def _got_through(self) -> None:
         """A message's work succeeded: messages move, so a pause holding intake now counts
