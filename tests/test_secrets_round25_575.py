@@ -268,16 +268,9 @@ def test_an_xml_attribute_holding_a_closing_angle_bracket_names_nothing_else() -
     assert _text(given) == given
 
 
-# --- found, not fixed: a vendor's token cut short with no ellipsis ---------------------------------
+# --- a vendor's token cut short with no ellipsis (closed in round 26) -----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a vendor token cut at a limit with no '…' after it (shorter than its exact body: "
-    "glptt-, ntn_, Harness pat., xai-) is read as no token and its random part stays; dealing "
-    "round 24's formats into test_every_source_hostile's and test_corpus_daemon's payloads "
-    "puts such cuts there",
-)
 @pytest.mark.parametrize(
     "cut",
     [

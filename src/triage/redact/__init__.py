@@ -96,7 +96,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Tencent Cloud AKID + 32; whose prefix is a digit:
                                   ClickHouse Cloud 4b1d + 38 (a capital among them),
                                   Facebook's app token <15-16 digits>|<secret> (its app id
-                                  stays);
+                                  stays); any of these cut short of its vendor's length with
+                                  no "…" (a limit's cut): 8 random-looking characters after
+                                  a prefix no word starts, 12-16 after one a name may start
+                                  (`cut_tokens`);
                                   key ids that pair with a secret: Google Cloud Storage HMAC
                                   GOOG1… and DigitalOcean Spaces DO00… (a digit among them);
                                   Okta's token after SSWS outside an Authorization header;

@@ -19,6 +19,7 @@ import re
 
 from triage.redact.base64_runs import keytab_replaced
 from triage.redact.continued import CONCATENATED_RULES, CONTINUED_RULES
+from triage.redact.cut_tokens import cut_body, cut_token_rules
 from triage.redact.pem import public_pem_base64
 from triage.redact.rule import (
     _ASSIGN,
@@ -161,7 +162,6 @@ _VENDOR_PREFIXES = (
     "pscale_pw_",
     "pscale_oauth_",
     "gsk_",
-    "dt0c01.",
     "nfp_",
     "figd_",
     "CCIPAT_",
@@ -546,6 +546,9 @@ _SOLANA_KEYPAIR = (
 )
 
 
+#: The rules for tokens cut short (`cut_tokens`), after the rules for whole tokens.
+CUT_TOKEN_RULES = cut_token_rules((*_GITLAB_PREFIXES, *_VENDOR_PREFIXES))
+
 TOKEN_RULES: tuple[
     _Rule, ...
 ] = (  # PEM blocks first: their base64 body would otherwise be chewed up by the shorter patterns.
@@ -902,9 +905,11 @@ TOKEN_RULES: tuple[
         *_SHOPIFY_PREFIXES,
     ),
     # The bot id may follow `bot` in an API URL (api.telegram.org/bot123…:AA…), so only a
-    # digit before it disqualifies. The secret is 35 characters, 34 in Telegram's own example.
+    # digit before it disqualifies. The secret is 35 characters, 34 in Telegram's own example;
+    # cut short at a limit, 10 random-looking ones are still its (`cut_tokens`).
     _rule(
-        rf"(?<![0-9])[0-9]{{8,10}}:AA{_B64URL}{{32,33}}(?![A-Za-z0-9_-])",
+        rf"(?<![0-9])[0-9]{{8,10}}:AA(?:{_B64URL}{{32,33}}|{cut_body(8, 'A-Za-z0-9_-')})"
+        r"(?![A-Za-z0-9_-])",
         "[REDACTED:telegram-token]",
         ":AA",
     ),
@@ -929,6 +934,11 @@ TOKEN_RULES: tuple[
         _prefixed_each(
             [(prefix, rf"(?:{_B64URL}{{1,64}}+\.)?{_VENDOR_BODY}") for prefix in _VENDOR_PREFIXES]
             + [
+                # Dynatrace: the token's public id, then its secret (a cut keeps the id's `.`).
+                (
+                    "dt0c01.",
+                    rf"[A-Z0-9]{{24}}\.[A-Z0-9]{{1,64}}+|(?:{_B64URL}{{1,64}}+\.)?{_VENDOR_BODY}",
+                ),
                 ("dapi", r"[0-9a-f]{32}(?:-[0-9]{1,2})?"),
                 ("pul-", "[0-9a-f]{40}"),
                 # Databricks' OAuth secrets (a service principal's).
@@ -944,6 +954,7 @@ TOKEN_RULES: tuple[
         + _END,
         "[REDACTED:token]",
         *_VENDOR_NEEDLES,
+        "dt0c01.",
         "dapi",
         "dose",
         "pul-",
@@ -1093,4 +1104,7 @@ TOKEN_RULES: tuple[
     *CONTINUED_RULES,
     # … and a secret split into literals joined by `+` or `||`.
     *CONCATENATED_RULES,
+    # … and the tokens cut short of their vendor's length with no "…" after them, once a whole
+    # token, and one wrapped over lines or split into literals, has had its own placeholder.
+    *CUT_TOKEN_RULES,
 )

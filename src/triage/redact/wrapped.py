@@ -34,10 +34,13 @@ _PLACEHOLDER_WHOLE = re.compile(r"\[REDACTED:[\w-]{1,32}\]")
 
 
 def _token_placeholder(word: str) -> str | None:
-    """The placeholder a token rule gives `word` when the rule takes all of it, else None."""
-    from triage.redact.tokens import TOKEN_RULES
+    """The placeholder a token rule gives `word` when the rule takes all of it, else None. Not
+    the rules for a token cut short: each piece of a wrapped token is one."""
+    from triage.redact.tokens import CUT_TOKEN_RULES, TOKEN_RULES
 
     for rule in TOKEN_RULES:
+        if rule in CUT_TOKEN_RULES:
+            continue
         if rule.needles and not any(needle in word for needle in rule.needles):
             continue
         out = rule.pattern.sub(rule.replacement, word)
