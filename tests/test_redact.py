@@ -2129,6 +2129,10 @@ CASES = [
         'jwt.decode(tok, "Xk9q2LmZ7w", algorithms=["HS256"])',
         'jwt.decode(tok, "[REDACTED:password]", algorithms=["HS256"])',
     ),
+    # A vendor's token and a DSN cut at a limit with no "…" (round 26).
+    ("from glptt-96f1db2fc3c: to ok", "from [REDACTED:token]: to ok"),
+    ("from Notion ntn_84058566: ok", "from Notion [REDACTED:token]: ok"),
+    ("from postgres://app:Xk9q2LmZ7wPq: ok", "from postgres://app:[REDACTED:password]: ok"),
 ]
 
 

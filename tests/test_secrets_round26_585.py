@@ -178,3 +178,46 @@ def test_every_prefixed_format_cut_with_20_random_characters_left_loses_them(
     shown = _text(f"from {cut}: to operational")
     visible = part[:20]
     assert not any(visible[i : i + 8] in shown for i in range(len(visible) - 7)), shown
+
+
+# --- a URL cut inside its password ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (
+            "from postgres://app:Xk9q2LmZ7wPq: to operational",
+            "from postgres://app:[REDACTED:password]: to operational",
+        ),
+        (
+            "from amqp://app:zu;xhVXgUOl4N23C9%25X: to operational",
+            "from amqp://app:[REDACTED:password]: to operational",
+        ),
+        ("dsn=mongodb+srv://admin:S3cr3tP4ssW0rd", "dsn=mongodb+srv://admin:[REDACTED:password]"),
+        ("connecting to redis://:Xk9q2LmZ7wPq", "connecting to redis://:[REDACTED:password]"),
+        ('{"url": "mysql://root:hunter2"}', '{"url": "mysql://root:[REDACTED:password]"}'),
+    ],
+)
+def test_a_url_cut_inside_its_password_loses_it(given: str, shown: str) -> None:
+    """A DSN cut at a limit after its password began, before its `@host`, loses the password."""
+    assert _text(given) == shown
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "see http://localhost:8080 and https://db.example.com:5432",
+        "open http://host:port in a browser",
+        "http://localhost:${PORT} or http://{host}:{port}",
+        "git@github.com:org/repo.git and ssh://git@host:repo",
+        "http://[::1]:8080/health",
+        "https://example.com:8443/path?q=1",
+        "redis://cache:6379, amqp://rabbit:5672",
+        "postgres://app:[REDACTED:password]@db:5432/app",
+    ],
+)
+def test_a_url_with_a_port_or_a_placeholder_stays(kept: str) -> None:
+    """A port, a placeholder for one, an IPv6 host or a whole DSN already redacted is no cut
+    password."""
+    assert _text(kept) == kept

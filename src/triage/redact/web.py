@@ -76,6 +76,25 @@ def _url_user_credential(user: str) -> bool:
     return _url_credential(user) or _BASE32_PAT.fullmatch(user) is not None
 
 
+#: A port, alone or before a JDBC URL's `;` properties (`jdbc:sqlserver://db:1433;user=…`).
+_PORT_FIRST = re.compile(r"[0-9]{1,5}(?:;|\Z)")
+#: Words that stand for a URL's port, or for a password not given (`http://host:port`).
+_PORT_WORDS = frozenset({"port", "password", "pass", "pwd", "secret", "token"})
+
+
+def _cut_url_password(match: re.Match[str]) -> str:
+    """A URL's password cut before its `@host` replaced, the punctuation after it kept; a port
+    (digits), a template's (`${PORT}`, `{port}`, `%(port)s`) or a word standing for one
+    kept."""
+    value = match[2].rstrip(",;.")  # a sentence's or a list's punctuation after the URL
+    template = "${" in value or "%(" in value or value.startswith(("{", "<"))
+    if not value or _PORT_FIRST.match(value) or template:
+        return match[0]
+    if value.isalpha() and value.lower() in _PORT_WORDS:
+        return match[0]
+    return f"{match[1]}[REDACTED:password]{match[2][len(value) :]}"
+
+
 def _url_user_token(user: str) -> bool:
     """A URL's user that is a token: from 16 characters `_url_user_credential`, under 16 one
     random by its shape (`_short_random`)."""
@@ -568,6 +587,15 @@ HEADER_RULES: tuple[_Rule, ...] = (
         # No quote in either: a URL holds none (RFC 3986), and in JSON one ends its string.
         r"(?:[^\s/?#\"]|[/?#](?=[^\s/?#\"]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
+        "://",
+    ),
+    # … and one cut inside its password (a limit's cut, before the `@host`): what follows the
+    # user's `:` to the URL's end, unless it is a port, a template's or a word that stands for
+    # one (`_cut_url_password`).
+    _rule(
+        r"(://(?<=[A-Za-z0-9]://)[^\s:/@\"'\[\]]{0,256}+:)(?!\[REDACTED)"
+        r"([^\s/?#@:\"'<>\[\]]{1,256}+)(?=[\s\"'<>,;:)\]}]|$)",
+        _cut_url_password,
         "://",
     ),
     # … and without a scheme, a DSN's authority whose port or host was never filled in
