@@ -4,9 +4,16 @@ the names, identifiers and prose that start alike stay."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 
+from recording_pipeline import POLICY
 from secret_formats import FORMATS, sample
+from test_egress_audit_509 import PLACES, Secret, egress
+from triage.incidents.sqlite import SQLiteStore
 from triage.redact import Redactor
 
 T = "[REDACTED:token]"
@@ -221,3 +228,32 @@ def test_a_url_with_a_port_or_a_placeholder_stays(kept: str) -> None:
     """A port, a placeholder for one, an IPv6 host or a whole DSN already redacted is no cut
     password."""
     assert _text(kept) == kept
+
+
+# --- every way out ------------------------------------------------------------------------------
+
+SECRETS = [
+    Secret("cut-gitlab-token", "trigger glptt-96f1db2fc3c9a1: to operational", ("96f1db2fc3c9a1",)),
+    Secret("cut-xai-key", "key xai-Y4uCFIlayII7zlZcHGuW: to operational", ("Y4uCFIlayII7zlZc",)),
+    Secret("cut-dsn", "dsn postgres://app:Xk9q2LmZ7wPq: to operational", ("Xk9q2LmZ7wPq",)),
+]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    s = SQLiteStore(str(tmp_path / "egress.db"), POLICY, timedelta(minutes=2), timedelta(days=30))
+    await s.open()
+    yield s
+    await s.aclose()
+
+
+@pytest.mark.parametrize("place", ["description", "annotation-value", "nested-value"])
+@pytest.mark.parametrize("secret", SECRETS, ids=[s.name for s in SECRETS])
+async def test_this_rounds_leaks_leave_the_process_by_no_path(
+    store: SQLiteStore, tmp_path: Path, secret: Secret, place: str
+) -> None:
+    """Each class closed this round reaches no sink, prompt, log, metric, operator or CLI line,
+    status page or record at rest, from an alert's description, annotation or nested value."""
+    body, attributes = PLACES[place](secret.text)
+    shown = await egress(store, tmp_path / "egress.db", body, attributes)
+    assert shown.leaks(secret) == []
