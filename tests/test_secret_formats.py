@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote
 import pytest
 
 from case_chunks import assert_each, dealt
-from secret_formats import FORMATS, ROUND24_FORMATS, Secret, SecretFormat, sample
+from secret_formats import FORMATS, Secret, SecretFormat, sample
 from triage.redact import Redactor
 
 REDACTOR = Redactor()
@@ -88,8 +88,8 @@ def _survivors(secret: Secret, output: str) -> list[str]:
     )
 
 
-#: Every format this file checks: the shared table and the ones kept out of others' deals.
-CHECKED = FORMATS + ROUND24_FORMATS
+#: Every format this file checks: the shared table.
+CHECKED = FORMATS
 #: The formats by their ids: a case names its format by id, so a failure reads short.
 BY_ID = {fmt.id: fmt for fmt in CHECKED}
 #: Every (format id, context) checked: the `bare` contexts only for formats known by shape.
