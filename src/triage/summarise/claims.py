@@ -560,6 +560,48 @@ _CLAIM_WORDS = frozenset(
     | {"silence", "mute", "snooze", "suppress", "disable", "alarm-state"}
 )
 
+
+#: The words each alternative of `_CLAIM` holds (`_Language.requires`), in its order: its
+#: common words ("fixed", "test", "clear", "action") open a search only beside their others.
+_CLAIM_REQUIRES: tuple[tuple[frozenset[str], ...], ...] = tuple(
+    tuple(frozenset(words.split()) for words in sets)
+    for sets in (
+        (
+            "is are was were been got now already",
+            "resolved recovered mitigated remediated",
+        ),
+        ("was were been now already", "fixed"),
+        ("resolved",),
+        ("resolved recovered",),
+        ("false", "alarm alarms positive positives"),
+        ("safe ok okay", "to", "ignore"),
+        ("can", "be", "ignored dismissed"),
+        ("all", "clear"),
+        ("back", "to", "normal"),
+        ("is was are were only just merely", "a an", "test drill exercise"),
+        ("no", "action", "needed required necessary taken"),
+        (
+            "does do did doesn don didn",
+            "require need",
+            "action attention intervention investigation response",
+        ),
+        ("no", "need", "to", "act worry investigate respond escalate page do take"),
+        ("nothing", "to needs", "do worry fix see done"),
+        ("no", "cause", "for", "concern alarm"),
+        ("nothing", "wrong broken amiss failing"),
+        ("is are was were", "just only merely", "noise"),
+        # "self-healed" or "selfhealed": one word or two
+        ("self selfhealed selfresolved selfrecovered selfcorrected selfremediated",),
+        ("auto autohealed autoresolved autorecovered autoremediated",),
+        (
+            "resolved recovered fixed corrected healed cleared subsided away",
+            "own itself themselves",
+        ),
+        ("ignore disregard dismiss close mark",),
+        ("silence mute snooze suppress disable state",),
+    )
+)
+
 #: A step lowering the alert's priority ("lower the priority of this ticket", "downgrade the
 #: incident's severity"): the ticket says less than the alert, as alert text can ask. Searched
 #: apart from `_CLAIM`, in text holding a priority's name (many tickets) and a lowering verb
@@ -1233,6 +1275,54 @@ _FOREIGN_WORDS = frozenset(
     | {"fausse", "faux", "fehlalarm", "falscher", "falsa", "falso", "vals", "ignor", "negeer"}
     | {"ferme", "schließ", "cierr", "cerrar", "fech", "chiud", "sluit"}
 )
+
+#: The words each alternative of `_FOREIGN_CLAIM` holds as ASCII text's words
+#: (`_Language.requires`), in its order; an empty set where every match holds a letter beyond
+#: ASCII ("rien à faire", "acción"), which ASCII text never holds. An English answer's "test",
+#: "action" or "ignore" opens a search only beside the other words of an alternative.
+_FOREIGN_REQUIRES: tuple[tuple[frozenset[str], ...], ...] = tuple(
+    tuple(frozenset(words.split()) for words in sets)
+    for sets in (
+        ("est", "qu", "un une", "test exercice"),
+        (
+            "est es era foi is was",
+            "seulement juste simplement uniquement solo solamente simplemente apenas somente"
+            " soltanto maar slechts alleen",
+            "un une una um een",
+            "test exercice prueba simulacro teste prova oefening",
+        ),
+        ("nur lediglich", "ein eine", "test probealarm"),
+        ("aucune", "action", "requise"),
+        ("",),
+        ("keine", "aktion aktionen handlung handlungen", "erforderlich notwendig"),
+        ("kein", "handlungsbedarf"),
+        ("",),
+        ("",),
+        ("",),
+        ("nessuna", "azione", "richiesta necessaria"),
+        ("geen", "actie", "nodig vereist"),
+        ("",),
+        ("ist sind wurde wurden", "bereits schon erfolgreich", "behoben erledigt"),
+        ("wurde wurden", "behoben"),
+        (
+            "fue fueron sido",
+            "resuelto resuelta resueltos resueltas solucionado solucionada solucionados"
+            " solucionadas corregido corregida corregidos corregidas",
+        ),
+        (
+            "foi foram",
+            "resolvido resolvida resolvidos resolvidas corrigido corrigida corrigidos corrigidas",
+        ),
+        ("sono", "risolto risolta risolti risolte corretto corretta corretti corrette"),
+        ("is zijn werd", "opgelost verholpen"),
+        ("fausse faux fehlalarm falscher falsa falso vals",),
+        (
+            "ignore ignorer ignorez ferme fermer fermez ignoriere ignorieren ignoriert ignora"
+            " ignorar ignorem ignorare ignorate cierra cierre cerrar cierren fecha feche fechar"
+            " chiudi chiudere chiudete negeer sluit",
+        ),
+    )
+)
 #: The same claims in Chinese (simplified and traditional), Japanese and Korean, which an
 #: alert written in them is answered in: a false alarm, nothing to do, over already, and a
 #: step ignoring or closing it. A negation written after the claim ("誤報ではありません",
@@ -1324,7 +1414,7 @@ _POLISH_WORDS = frozenset(
     | {"naprawion", "usunięt", "usuniet", "ignoruj", "zamknij"}
 )
 _LANGUAGES = (
-    _Language(_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _CLAIM_WORDS),
+    _Language(_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _CLAIM_WORDS, requires=_CLAIM_REQUIRES),
     _Language(_MORE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _MORE_CLAIM_WORDS),
     _Language(
         _STATE_CLAIM, _NOT_CLAIMED, _CONDITION_AFTER, _STATE_CLAIM_WORDS, _STATE_CLAIM_ALSO, True
@@ -1362,7 +1452,13 @@ _LANGUAGES = (
         whole=True,
         by_word=True,
     ),
-    _Language(_FOREIGN_CLAIM, _FOREIGN_NOT_CLAIMED, _FOREIGN_CONDITION_AFTER, _FOREIGN_WORDS),
+    _Language(
+        _FOREIGN_CLAIM,
+        _FOREIGN_NOT_CLAIMED,
+        _FOREIGN_CONDITION_AFTER,
+        _FOREIGN_WORDS,
+        requires=_FOREIGN_REQUIRES,
+    ),
     _Language(_CJK_CLAIM, _CJK_NOT_CLAIMED, _CJK_CONDITION_AFTER, _CJK_WORDS),
     _Language(_POLISH_CLAIM, _POLISH_NOT_CLAIMED, _POLISH_CONDITION_AFTER, _POLISH_WORDS),
 )
