@@ -309,6 +309,12 @@ class _Language:
     #: for only in ASCII text where one alternative's every set has a word among the text's
     #: (`_may_claim`); empty, `words` alone gates the search.
     requires: tuple[tuple[frozenset[str], ...], ...] = ()
+    #: Every word of `requires`: a text's other words decide nothing (`_feasible`).
+    required: frozenset[str] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        words = frozenset(w for sets in self.requires for s in sets for w in s)
+        object.__setattr__(self, "required", words)
 
     @property
     def steps(self) -> bool:
@@ -358,11 +364,26 @@ def _feasible(
         return None
     if letters is None:
         letters = frozenset(_LETTERS.findall(text.lower()))
-    return tuple(
-        index
-        for index, sets in enumerate(language.requires)
-        if all(not letters.isdisjoint(s) for s in sets)
-    )
+    # Only the text's words that `requires` names decide, and texts share a few of them (the
+    # common "is", "a", "to", "not"): the answer for those few is remembered.
+    present = letters & language.required
+    key = (id(language), present)
+    held = _FEASIBLE.get(key)
+    if held is None or held[0] is not language:
+        if len(_FEASIBLE) >= _FEASIBLE_MOST:
+            _FEASIBLE.clear()
+        feasible = tuple(
+            index
+            for index, sets in enumerate(language.requires)
+            if all(not present.isdisjoint(s) for s in sets)
+        )
+        held = _FEASIBLE[key] = (language, feasible)
+    return held[1]
+
+
+#: `_feasible`'s answers, by the language's identity and the text's words it names.
+_FEASIBLE: dict[tuple[int, frozenset[str]], tuple[_Language, tuple[int, ...]]] = {}
+_FEASIBLE_MOST = 4096
 
 
 def _may_claim(language: _Language, text: str, letters: frozenset[str] | None) -> bool:
