@@ -288,7 +288,9 @@ def _agreeing_tags(text: str, final: Priority, verbatim: _Verbatim) -> tuple[str
 
     def correct(match: re.Match[str]) -> str:
         nonlocal corrected
-        if not _a_tag(match, text, verbatim) or _tagged(match) in (None, final):
+        # What the tag names first: most brackets name no priority ("[Platform]", "(kubectl
+        # …)"), and then the text's links and code need not be found.
+        if _tagged(match) in (None, final) or not _a_tag(match, text, verbatim):
             return match[0]
         corrected += 1
         level = match["lead"] or match["tail"]
