@@ -1,7 +1,7 @@
 """The answer checks' cheaper paths change no output: a priority tag is read for what it names
-before the text's links and code are found (`priority._agreeing_tags`), and the outputs on
-every sample payload's strings and thousands of generated texts are those of the order it
-replaced."""
+before the text's links and code are found (`priority._agreeing_tags`), and grounding reads a
+short text's words run by run (`grounding._FACT_BY_RUNS`); the outputs on every sample
+payload's strings and thousands of generated texts are those of the ways they replaced."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 import test_claims_gate_578 as gate_578
 from triage.models import Priority
-from triage.summarise import priority
+from triage.summarise import grounding, priority
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SAMPLES = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.json"))
@@ -113,3 +113,75 @@ def test_a_bracket_naming_no_priority_finds_no_links(monkeypatch: pytest.MonkeyP
     assert searched == []
     assert priority.agreeing("[P0] Queue depth", Priority.HIGH, prose=True)[1] == 1
     assert searched
+
+
+def _fact_matches(pattern: re.Pattern[str], text: str) -> list[object]:
+    return [(m.span(), m.lastgroup, m.groupdict()) for m in pattern.finditer(text)]
+
+
+def _texts_of_tokens(count: int) -> list[str]:
+    """Texts of words, numbers, dotted and hyphenated names, addresses, links and marks."""
+    rng = random.Random(5890)
+    pieces = [
+        "web-1", "db-7.internal", "a--b", "x---y", "p99.9", "10.0.0.1", "::1", "fe80::1",
+        "2026-11-23T09:00:00Z", "09:00", "95%", "1,000.5", "12GB", "i-0abc123def", "arn:aws:x",
+        "https://x.example/a.b", "tls 1.2", "x.509", "24/7", "deadbeefcafe", "order_service",
+        "word", "Word.", "-", "--", ".", ":", "..", "a.", ".b", "_x_", "\u017fs", "\u212a8s",
+        "ninety", "éa-b", "٣٤", "\n", " ", "  ", ",", "(", ")",
+    ]  # fmt: skip
+    return [
+        "".join(rng.choice(pieces) + rng.choice(["", " ", "-", ".", "\n"]) for _ in range(n))
+        for n in (rng.randrange(1, 30) for _ in range(count))
+    ]
+
+
+def test_the_runs_pattern_differs_only_in_its_words() -> None:
+    """`_FACT_BY_RUNS` is `_FACT` with its word group written by runs, nothing else."""
+    assert grounding._WORD in grounding._FACT.pattern
+    assert grounding._FACT_BY_RUNS.pattern == grounding._FACT.pattern.replace(
+        grounding._WORD, r"(?P<word>(?<![\w.-])\w++(?:(?:\.|--?)\w++)*+)"
+    )
+    assert grounding._FACT_BY_RUNS.flags == grounding._FACT.flags
+
+
+def test_facts_are_found_as_fact_finds_them() -> None:
+    """Thousands of texts of tokens, and words up to `_RUNS_MOST` characters long, give
+    `_FACT_BY_RUNS` the very matches (place, kind, groups) `_FACT` gives."""
+    texts = _texts_of_tokens(6000)
+    most = grounding._RUNS_MOST
+    texts += ["a" * most, "a" * (most - 1) + ".", "a-" * (most // 2), ("ab." * most)[:most]]
+    for text in texts:
+        assert len(text) <= most
+        assert _fact_matches(grounding._FACT_BY_RUNS, text) == _fact_matches(
+            grounding._FACT, text
+        ), text
+
+
+def _grounded(texts: list[str], shown: grounding.Evidence) -> list[object]:
+    return [(grounding.check(t, shown), grounding.check_step(t, shown)) for t in texts]
+
+
+def test_a_longer_text_is_read_by_fact() -> None:
+    """A text longer than `_RUNS_MOST` is read by `_FACT`, which bounds a word to 4,096
+    characters (by runs, it would be one word of 5,000)."""
+    text = "a" * 5000 + " 12.5%"
+    assert [m.span() for m in grounding._facts(text)] == [(0, 4096), (5001, 5006)]
+    assert [m.span() for m in grounding._FACT_BY_RUNS.finditer(text)] == [(0, 5000), (5001, 5006)]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_samples_strings_are_grounded_as_by_fact(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every string of a sample payload, checked against the payload's own text and against
+    none, is grounded as `_FACT` alone grounds it."""
+    try:
+        payload = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    except ValueError:
+        pytest.skip("not JSON")
+    texts = gate_578._strings(payload)
+    for shown in (grounding.evidence({"payload": payload}), grounding.evidence({})):
+        now = _grounded(texts, shown)
+        with monkeypatch.context() as patched:
+            patched.setattr(grounding, "_FACT_BY_RUNS", grounding._FACT)
+            assert _grounded(texts, shown) == now
