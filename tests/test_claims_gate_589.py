@@ -19,6 +19,7 @@ import pytest
 
 import test_claims_gate_578 as gate_578
 import test_claims_gate_582 as gate_582
+import test_literals_555 as literals_555
 from triage.summarise import claims
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -142,3 +143,15 @@ def test_a_samples_strings_are_marked_as_without_the_gate(
     gated = gate_578._marked(texts)
     gate_578._ungated(monkeypatch)
     assert gate_578._marked(texts) == gated
+
+
+def test_the_tests_answers_are_marked_as_without_the_gate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The strings of the answer checks' tests (`test_literals_555.CORPUS`: hostile answers,
+    dismissals in many languages) mark the same claims with and without the gate."""
+    texts = literals_555.CORPUS
+    gated = gate_578._marked(texts)
+    gate_578._ungated(monkeypatch)
+    assert gate_578._marked(texts) == gated
+    assert sum(count for _, count in gated) > 300  # the corpus does hold claims

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import test_claims_gate_578 as gate_578
+import test_literals_555 as literals_555
 from triage.models import Priority
 from triage.summarise import grounding, priority
 
@@ -185,3 +186,17 @@ def test_a_samples_strings_are_grounded_as_by_fact(
         with monkeypatch.context() as patched:
             patched.setattr(grounding, "_FACT_BY_RUNS", grounding._FACT)
             assert _grounded(texts, shown) == now
+
+
+def test_the_tests_answers_read_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The strings of the answer checks' tests (`test_literals_555.CORPUS`) give the very
+    fact matches `_FACT` gives, and come out of `agreeing` as in the order replaced."""
+    texts = literals_555.CORPUS
+    for text in texts:
+        if len(text) <= grounding._RUNS_MOST:
+            assert _fact_matches(grounding._FACT_BY_RUNS, text) == _fact_matches(
+                grounding._FACT, text
+            ), text
+    now = _agreed(texts)
+    monkeypatch.setattr(priority, "_agreeing_tags", _old_agreeing_tags)
+    assert _agreed(texts) == now
