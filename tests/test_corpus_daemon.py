@@ -163,23 +163,34 @@ def _views(text: str) -> Iterator[str]:
 #: them matching one of the corpus' thousands of 8-digit hex runs is about a 1-in-200 chance
 #: per run of this test (it happened: `426f868f` from a 37-digit key, and no other run of it).
 #: 12 hex digits make that chance about 1 in 10^7; an 8-character run with any other letter
-#: is already as unlikely.
+#: is already as unlikely. A run of a UUID holding a hyphen is as weak (`7-4787-4` is five
+#: random digits, and every UUID's third group starts with 4: it matched a LocalStack message id
+#: `88062d27-4787-4f12-…` once), so it is looked for `HEX_RUN` + 2 characters long: at least 11
+#: hex digits, as hyphens stand at least 4 apart.
 HEX_RUN = 12
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_HEX_AND_HYPHENS = re.compile(r"[0-9a-fA-F-]+")
 
 
 def _needles(secrets: Placed) -> dict[str, str]:
     """Every 8-character run of every secret's random part (every `HEX_RUN`-character run
-    where the 8 characters are all hex digits; the whole part when shorter), and the format
-    it belongs to."""
+    where the 8 characters are all hex digits, `HEX_RUN` + 2 where they are hex digits and
+    hyphens; the whole part when shorter), and the format it belongs to."""
     needles: dict[str, str] = {}
     for fmt, secret in secrets:
         for part in secret.random:
             for i in range(len(part) - 7):
                 run = part[i : i + 8]
-                if _HEX.fullmatch(run):
-                    start = max(0, min(i, len(part) - HEX_RUN))
-                    run = part[start : start + HEX_RUN]
+                size = (
+                    HEX_RUN
+                    if _HEX.fullmatch(run)
+                    else HEX_RUN + 2
+                    if _HEX_AND_HYPHENS.fullmatch(run)
+                    else 0
+                )
+                if size:
+                    start = max(0, min(i, len(part) - size))
+                    run = part[start : start + size]
                 needles[run] = fmt.id
     return needles
 
